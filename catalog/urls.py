@@ -1,0 +1,4 @@
+"""Learner-facing URLs of the catalog app."""
+
+app_name = "catalog"
+urlpatterns = []

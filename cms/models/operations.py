@@ -1,0 +1,15 @@
+from django.db import models
+
+
+class WorkerHeartbeat(models.Model):
+    """Last time a task worker of each queue ran its heartbeat task; read by /health/full/."""
+
+    queue = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()
+    hostname = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["queue"]
+
+    def __str__(self):
+        return f"{self.queue} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"

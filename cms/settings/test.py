@@ -1,0 +1,28 @@
+"""Test settings: fast hashing, isolated file roots, tasks run inline."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import DATABASES, Q_CLUSTER
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+_TMP = Path(tempfile.mkdtemp(prefix="learnhub-test-"))
+MEDIA_ROOT = _TMP / "media"
+SNAPSHOT_ROOT = _TMP / "snapshots"
+QDRANT_EDGE_PATH = _TMP / "qdrant"
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that worker processes started by integration tests can share it.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["TEST"] = {"NAME": str(_TMP / "test.sqlite3")}
+WAGTAILADMIN_BASE_URL = "http://testserver"
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from cms import health
+
+urlpatterns = [
+    path("health/startup/", health.startup, name="health-startup"),
+    path("health/liveness/", health.liveness, name="health-liveness"),
+    path("health/readiness/", health.readiness, name="health-readiness"),
+    path("health/full/", health.full, name="health-full"),
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("api/", include("cms.api")),
+    path("auth/", include("social_django.urls", namespace="social")),
+    path("catalog/", include("catalog.urls")),
+    path("search/", include("search.urls")),
+    path("news/", include("news.urls")),
+    path("imports/", include("importers.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Wagtail's page serving comes last: it matches every remaining path.
+urlpatterns.append(path("", include(wagtail_urls)))

@@ -1,0 +1,4 @@
+"""Learner-facing URLs of the importers app."""
+
+app_name = "importers"
+urlpatterns = []

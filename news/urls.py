@@ -1,0 +1,4 @@
+"""Learner-facing URLs of the news app."""
+
+app_name = "news"
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""Learner-facing URLs of the search app."""
+
+app_name = "search"
+urlpatterns = []
