@@ -1,0 +1,280 @@
+"""Learning resources, their runs and their ordered relationships."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class ResourceType(models.TextChoices):
+    COURSE = "course", "Course"
+    PROGRAM = "program", "Program"
+    LEARNING_PATH = "learning_path", "Learning path"
+    PODCAST = "podcast", "Podcast"
+    PODCAST_EPISODE = "podcast_episode", "Podcast episode"
+    VIDEO = "video", "Video"
+    VIDEO_PLAYLIST = "video_playlist", "Video playlist"
+    ARTICLE = "article", "Article"
+    DOCUMENT = "document", "Document"
+
+
+class CertificationType(models.TextChoices):
+    NONE = "none", "No certificate"
+    COMPLETION = "completion", "Certificate of completion"
+    PROFESSIONAL = "professional", "Professional certificate"
+    MICROMASTERS = "micromasters", "MicroMasters credential"
+    ACADEMIC = "academic", "Academic credit"
+
+
+class Delivery(models.TextChoices):
+    ONLINE = "online", "Online"
+    IN_PERSON = "in_person", "In person"
+    HYBRID = "hybrid", "Hybrid"
+    OFFLINE = "offline", "Offline"
+
+
+class Format(models.TextChoices):
+    ASYNCHRONOUS = "asynchronous", "Asynchronous"
+    SYNCHRONOUS = "synchronous", "Synchronous"
+
+
+class Pace(models.TextChoices):
+    SELF_PACED = "self_paced", "Self-paced"
+    INSTRUCTOR_PACED = "instructor_paced", "Instructor-paced"
+
+
+class Level(models.TextChoices):
+    INTRODUCTORY = "introductory", "Introductory"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+    HIGH_SCHOOL = "high_school", "High school"
+    UNDERGRADUATE = "undergraduate", "Undergraduate"
+    GRADUATE = "graduate", "Graduate"
+
+
+class Availability(models.TextChoices):
+    ANYTIME = "anytime", "Anytime"
+    CURRENT = "current", "Running now"
+    UPCOMING = "upcoming", "Upcoming"
+    ARCHIVED = "archived", "Archived"
+
+
+class RelationType(models.TextChoices):
+    PROGRAM_COURSES = "program_courses", "Program → courses"
+    LEARNING_PATH_ITEMS = "learning_path_items", "Learning path → items"
+    PODCAST_EPISODES = "podcast_episodes", "Podcast → episodes"
+    PLAYLIST_VIDEOS = "playlist_videos", "Playlist → videos"
+
+
+class LearningResourceQuerySet(models.QuerySet):
+    def public(self):
+        """What learners and the public APIs may ever see: published and not hidden by an editor."""
+        return self.filter(published=True, hidden=False)
+
+
+class LearningResource(models.Model):
+    """One catalogue entry of any type. Imported fields are written by the catalogue loader only.
+
+    Editors may override imported fields: a field named in `locked_fields` keeps the editor's value and the
+    loader records the source's value in `source_values` instead of writing it.
+    """
+
+    # Fields an editor may lock against re-import (see catalog.loader).
+    LOCKABLE_FIELDS = (
+        "title",
+        "description",
+        "full_description",
+        "image_url",
+        "image_alt",
+        "url",
+        "topics",
+        "departments",
+        "offered_by",
+        "platform",
+        "instructors",
+        "languages",
+        "level",
+        "certification",
+        "certification_type",
+        "free",
+        "delivery",
+        "format",
+        "pace",
+        "duration",
+        "time_commitment",
+        "license",
+        "availability",
+    )
+
+    resource_type = models.CharField(max_length=32, choices=ResourceType.choices, db_index=True)
+    source = models.CharField(max_length=64, db_index=True, help_text="The importer that owns this row.")
+    source_id = models.CharField(max_length=255, help_text="The resource's id at its source.")
+
+    title = models.CharField(max_length=512)
+    slug = models.SlugField(max_length=255, unique=True)
+    description = models.TextField(blank=True, help_text="Sanitised HTML summary.")
+    full_description = models.TextField(blank=True, help_text="Sanitised HTML.")
+    image = models.ForeignKey(
+        "cms.CustomImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An image chosen by an editor; takes precedence over the imported image URL.",
+    )
+    image_url = models.URLField(max_length=2048, blank=True)
+    image_alt = models.CharField(max_length=512, blank=True)
+    url = models.URLField(max_length=2048, blank=True, help_text="Where a learner enrols or visits.")
+    media_url = models.URLField(max_length=2048, blank=True, help_text="Audio or video file (episodes, videos).")
+    transcript_url = models.URLField(max_length=2048, blank=True)
+    languages = models.JSONField(default=list, blank=True, help_text="ISO 639-1 codes, e.g. ['en'].")
+    course_numbers = models.JSONField(default=list, blank=True, help_text="e.g. ['6.0001', '6.00.1x'].")
+    keywords = models.JSONField(default=list, blank=True)
+
+    topics = models.ManyToManyField("catalog.Topic", blank=True, related_name="resources")
+    departments = models.ManyToManyField("catalog.Department", blank=True, related_name="resources")
+    offered_by = models.ForeignKey(
+        "catalog.Offeror", null=True, blank=True, on_delete=models.SET_NULL, related_name="resources"
+    )
+    platform = models.ForeignKey(
+        "catalog.Platform", null=True, blank=True, on_delete=models.SET_NULL, related_name="resources"
+    )
+    instructors = models.ManyToManyField(
+        "catalog.Instructor", through="catalog.ResourceInstructor", blank=True, related_name="resources"
+    )
+
+    certification = models.BooleanField(default=False)
+    certification_type = models.CharField(
+        max_length=32, choices=CertificationType.choices, default=CertificationType.NONE
+    )
+    free = models.BooleanField(default=True, db_index=True)
+    min_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    max_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code of min/max price.")
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.ONLINE)
+    format = models.CharField(max_length=16, choices=Format.choices, blank=True)
+    pace = models.CharField(max_length=16, choices=Pace.choices, blank=True)
+    duration = models.CharField(max_length=128, blank=True, help_text="As a learner reads it: '6 weeks'.")
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Videos and episodes.")
+    time_commitment = models.CharField(max_length=128, blank=True, help_text="Weekly effort: '4–6 hours/week'.")
+    min_weekly_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_weekly_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    level = models.CharField(max_length=16, choices=Level.choices, blank=True)
+    license = models.CharField(max_length=255, blank=True)
+    availability = models.CharField(max_length=16, choices=Availability.choices, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Release date of an episode, video, article.")
+    next_start_date = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Derived from runs.")
+    view_count = models.PositiveIntegerField(default=0)
+
+    published = models.BooleanField(default=True, db_index=True, help_text="As the source says.")
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="sha256 of the imported fields.")
+    source_values = models.JSONField(
+        default=dict, blank=True, help_text="The source's latest value of each locked field."
+    )
+    locked_fields = models.JSONField(default=list, blank=True, help_text="Fields imports never overwrite.")
+
+    # Editor-only fields: never written by an import.
+    featured = models.BooleanField(default=False, help_text="Boosted in search and listings.")
+    hidden = models.BooleanField(default=False, help_text="Keep unpublished whatever the source says.")
+    editorial_note = models.TextField(blank=True)
+
+    objects = LearningResourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id", "resource_type"], name="catalog_resource_unique_source_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["resource_type", "published", "hidden"], name="catalog_res_type_pub"),
+            models.Index(fields=["source", "published"], name="catalog_res_source_pub"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("catalog:resource-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        return self.published and not self.hidden
+
+
+class ResourceInstructor(models.Model):
+    resource = models.ForeignKey(LearningResource, on_delete=models.CASCADE, related_name="instructor_links")
+    instructor = models.ForeignKey("catalog.Instructor", on_delete=models.CASCADE, related_name="resource_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "instructor"], name="catalog_resource_instructor_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.instructor_id} teaches {self.resource_id} (#{self.position})"
+
+
+class ResourceRelationship(models.Model):
+    """An ordered parent → child link: a program's courses, a podcast's episodes, a playlist's videos."""
+
+    parent = models.ForeignKey(LearningResource, on_delete=models.CASCADE, related_name="child_links")
+    child = models.ForeignKey(LearningResource, on_delete=models.CASCADE, related_name="parent_links")
+    relation_type = models.CharField(max_length=32, choices=RelationType.choices)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child", "relation_type"], name="catalog_relationship_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.parent} → {self.child} ({self.position})"
+
+
+class Run(models.Model):
+    """One offering of a course or program: dates, prices, instructors, enrolment."""
+
+    resource = models.ForeignKey(LearningResource, on_delete=models.CASCADE, related_name="runs")
+    run_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=512, blank=True)
+    start_date = models.DateTimeField(null=True, blank=True)
+    end_date = models.DateTimeField(null=True, blank=True)
+    enrollment_start = models.DateTimeField(null=True, blank=True)
+    enrollment_end = models.DateTimeField(null=True, blank=True)
+    semester = models.CharField(max_length=32, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    pace = models.CharField(max_length=16, choices=Pace.choices, blank=True)
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, blank=True)
+    location = models.CharField(max_length=255, blank=True)
+    prices = models.JSONField(
+        default=list, blank=True, help_text='[{"amount": "99.00", "currency": "USD", "label": "Verified"}]'
+    )
+    instructors = models.JSONField(default=list, blank=True, help_text="Instructor names, in order.")
+    enrollment_url = models.URLField(max_length=2048, blank=True)
+    published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["start_date", "run_id"]
+        constraints = [models.UniqueConstraint(fields=["resource", "run_id"], name="catalog_run_unique")]
+        indexes = [models.Index(fields=["start_date"], name="catalog_run_start")]
+
+    def __str__(self):
+        return f"{self.resource} – {self.run_id}"
+
+    @property
+    def is_upcoming(self) -> bool:
+        from django.utils import timezone
+
+        return bool(self.start_date and self.start_date >= timezone.now())
+
+
+def public_q(prefix: str = "") -> Q:
+    """The `public()` condition for a related lookup, e.g. public_q("child__")."""
+    return Q(**{f"{prefix}published": True, f"{prefix}hidden": False})
