@@ -131,3 +131,38 @@ def test_configured_service_answering_is_ok(client, alive_workers, httpserver):
         "ms": body["checks"]["tika"]["ms"],
     }
     assert body["checks"]["qdrant"]["status"] == "ok"
+
+
+@pytest.fixture
+def s3_server():
+    """A real S3 protocol endpoint on 127.0.0.1 (moto's threaded server)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_s3_bucket_check_over_http(client, alive_workers, s3_server, settings):
+    import boto3
+
+    settings.AWS_STORAGE_BUCKET_NAME = "learnhub-health"
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    settings.AWS_ACCESS_KEY_ID = "testing"
+    settings.AWS_SECRET_ACCESS_KEY = "testing"
+    missing = client.get("/health/full/").json()
+    assert missing["failing"] == ["s3"]
+
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket="learnhub-health")
+    present = client.get("/health/full/")
+    assert present.status_code == 200
+    assert present.json()["checks"]["s3"]["detail"] == "bucket learnhub-health"

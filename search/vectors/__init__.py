@@ -1,0 +1,1 @@
+"""Vectors: encoders (text → unit vectors), chunking, and vector stores (embedded qdrant-edge, Qdrant server)."""
