@@ -1,0 +1,1 @@
+"""Content extraction: text from documents (Tika) and safe unpacking of course archives."""
