@@ -1,0 +1,111 @@
+"""Course archive → content files: unpack safely, parse, match (or create) the catalogue course, extract text,
+load through catalog.content_files.
+
+OLX exports are matched to an existing catalogue course by run id (course-v1:ORG+NUMBER+RUN) or course id.
+A Common Cartridge creates its course resource through the catalogue loader when it is not in the catalogue
+yet (the Canvas source), so the catalogue loader stays the only writer of resources.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db.models import Q
+
+from catalog.content_files import ContentLoadResult, load_content_files
+from catalog.loader import load_resources
+from catalog.models import LearningResource, ResourceType, Run
+from importers.extraction.archives import ArchiveLimits, safe_extract
+from importers.extraction.text import get_extractor
+
+from .common_cartridge import parse_cartridge
+from .olx import parse_olx
+from .records import CourseArchive
+
+
+class IngestError(Exception):
+    """The archive cannot be attached to a catalogue course; the message says why."""
+
+
+@dataclass
+class IngestResult:
+    archive: CourseArchive
+    resource_id: int
+    files: ContentLoadResult
+    warnings: list[str] = field(default_factory=list)
+
+
+def detect_kind(folder: Path) -> str:
+    if (folder / "imsmanifest.xml").is_file():
+        return "cc"
+    if any(folder.rglob("course.xml")):
+        return "olx"
+    raise IngestError("neither an OLX export (course.xml) nor a Common Cartridge (imsmanifest.xml)")
+
+
+def _match_olx(archive: CourseArchive) -> tuple[LearningResource, Run | None]:
+    run = Run.objects.select_related("resource").filter(run_id=archive.run_id).first() if archive.run_id else None
+    if run:
+        return run.resource, run
+    candidates = {archive.source_id, f"course-v1:{archive.source_id}", archive.source_id.replace("+", ".")}
+    resource = (
+        LearningResource.objects.filter(resource_type=ResourceType.COURSE)
+        .filter(Q(source_id__in=candidates) | Q(runs__run_id=archive.run_id))
+        .first()
+    )
+    if resource is None:
+        raise IngestError(
+            f"no catalogue course matches OLX course {archive.source_id} (run {archive.run_id}); "
+            "import the course catalogue first"
+        )
+    return resource, None
+
+
+def _course_for_cartridge(archive: CourseArchive, source: str) -> LearningResource:
+    resource = LearningResource.objects.filter(
+        source=source, source_id=archive.source_id, resource_type=ResourceType.COURSE
+    ).first()
+    if resource:
+        return resource
+    result = load_resources(
+        source,
+        [
+            {
+                "resource_type": "course",
+                "source_id": archive.source_id,
+                "title": archive.title[:512],
+                "description": archive.description,
+                "platform": {"code": "canvas", "name": "Canvas"},
+            }
+        ],
+        full_snapshot=False,
+    )
+    if result.failed:
+        raise IngestError(f"could not create the course for cartridge {archive.source_id}: {result.errors[0]}")
+    return LearningResource.objects.get(source=source, source_id=archive.source_id, resource_type=ResourceType.COURSE)
+
+
+def ingest_archive(
+    path: Path | str,
+    *,
+    source: str = "canvas",
+    resource: LearningResource | None = None,
+    limits: ArchiveLimits | None = None,
+) -> IngestResult:
+    """Import one course archive's files with their text. Raises ArchiveError, OlxError, CartridgeError or
+    IngestError with the reason; a failure before the final write leaves the catalogue unchanged."""
+    extractor = get_extractor()
+    with tempfile.TemporaryDirectory(prefix="learnhub-archive-") as work:
+        folder = Path(work)
+        safe_extract(path, folder, limits)
+        kind = detect_kind(folder)
+        archive = parse_cartridge(folder) if kind == "cc" else parse_olx(folder)
+        run = None
+        if resource is None:
+            resource, run = _match_olx(archive) if kind == "olx" else (_course_for_cartridge(archive, source), None)
+        files = load_content_files(
+            resource, archive.files, run=run, extract=lambda data, name: extractor.extract(data, name).text
+        )
+    return IngestResult(archive=archive, resource_id=resource.pk, files=files, warnings=archive.warnings)
