@@ -1,0 +1,130 @@
+"""What goes into the vector store: one point per public resource, and one per chunk of each content file.
+
+Payloads carry the facet fields so that semantic search filters the same way lexical search does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Prefetch
+from django.utils.html import strip_tags
+
+from catalog.models import ContentFile, LearningResource
+
+from .chunking import chunk_text
+from .encoders import Encoder, get_encoder
+from .stores import VectorPoint, VectorStore, chunk_point_id, get_vector_store
+
+RESOURCES = "resources"
+CHUNKS = "chunks"
+FACET_FIELDS = (
+    "resource_type",
+    "topics",
+    "offered_by",
+    "platform",
+    "departments",
+    "level",
+    "certification",
+    "free",
+    "delivery",
+    "languages",
+    "resource_id",
+)
+
+
+def public_resources(ids: Iterable[int] | None = None):
+    queryset = (
+        LearningResource.objects.public()
+        .select_related("offered_by", "platform")
+        .prefetch_related("topics__parent", "departments", Prefetch("instructors"))
+    )
+    return queryset if ids is None else queryset.filter(pk__in=list(ids))
+
+
+def resource_payload(resource: LearningResource) -> dict:
+    topics = {t.slug for t in resource.topics.all()} | {t.parent.slug for t in resource.topics.all() if t.parent_id}
+    return {
+        "resource_id": resource.pk,
+        "resource_type": resource.resource_type,
+        "title": resource.title,
+        "topics": sorted(topics),
+        "offered_by": resource.offered_by.code if resource.offered_by_id else "",
+        "platform": resource.platform.code if resource.platform_id else "",
+        "departments": sorted(d.code for d in resource.departments.all()),
+        "level": resource.level,
+        "certification": resource.certification,
+        "free": resource.free,
+        "delivery": resource.delivery,
+        "languages": list(resource.languages or []),
+    }
+
+
+def resource_text(resource: LearningResource) -> str:
+    parts = [
+        resource.title,
+        ", ".join(t.name for t in resource.topics.all()),
+        resource.offered_by.name if resource.offered_by_id else "",
+        ", ".join(i.full_name for i in resource.instructors.all()),
+        strip_tags(resource.description or resource.full_description),
+    ]
+    return "\n".join(p for p in parts if p)[:4000]
+
+
+def ensure_collections(store: VectorStore, encoder: Encoder) -> bool:
+    """Create both collections for the encoder's dimension; True when they were (re)created empty."""
+    created = store.ensure_collection(RESOURCES, encoder.dimensions, FACET_FIELDS)
+    created |= store.ensure_collection(CHUNKS, encoder.dimensions, FACET_FIELDS)
+    return created
+
+
+def embed_resources(resources: Sequence[LearningResource], *, store=None, encoder=None) -> int:
+    store, encoder = store or get_vector_store(), encoder or get_encoder()
+    if not resources:
+        return 0
+    vectors = encoder.encode([resource_text(r) for r in resources])
+    store.upsert(
+        RESOURCES,
+        [VectorPoint(id=r.pk, vector=v, payload=resource_payload(r)) for r, v in zip(resources, vectors, strict=True)],
+    )
+    return len(resources)
+
+
+def embed_content_files(files: Sequence[ContentFile], *, store=None, encoder=None, chunk_size=512, overlap=64) -> int:
+    """Replace the chunks of each file; files must have `resource` loaded with its facet relations."""
+    store, encoder = store or get_vector_store(), encoder or get_encoder()
+    points: list[VectorPoint] = []
+    texts: list[str] = []
+    for content_file in files:
+        store.delete_where(CHUNKS, {"content_file_id": content_file.pk})
+        if not content_file.content:
+            continue
+        payload = resource_payload(content_file.resource)
+        for chunk in chunk_text(content_file.content, size=chunk_size, overlap=overlap):
+            texts.append(chunk.text)
+            points.append(
+                VectorPoint(
+                    id=chunk_point_id(content_file.pk, chunk.index),
+                    vector=(),
+                    payload={
+                        **payload,
+                        "content_file_id": content_file.pk,
+                        "chunk": chunk.index,
+                        "file_title": content_file.title,
+                        "text": chunk.text,
+                    },
+                )
+            )
+    if points:
+        for point, vector in zip(points, encoder.encode(texts), strict=True):
+            point.vector = vector
+        store.upsert(CHUNKS, points)
+    return len(points)
+
+
+def remove_resources(ids: Iterable[int], *, store=None) -> None:
+    store = store or get_vector_store()
+    ids = list(ids)
+    if ids:
+        store.delete(RESOURCES, ids)
+        store.delete_where(CHUNKS, {"resource_id": ids})
