@@ -1,13 +1,20 @@
 """The headless API: Wagtail API v2 (pages, images, documents) and the catalogue REST API (/api/v1/)."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import include, path
 
 from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.response import Response
+
+from cms.caching import PublicCacheMixin
+from cms.pages_api_schema import pages_api_schema
 
 
 def rest_api_endpoints_only(endpoints):
@@ -15,10 +22,83 @@ def rest_api_endpoints_only(endpoints):
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
 
+class PagesAPI(PublicCacheMixin, PagesAPIViewSet):
+    """Wagtail's pages endpoint; a page's streams and images load in bulk (see BasePage.prefetch_content)."""
+
+    def get_object(self):
+        page = super().get_object()
+        if not hasattr(self, "_prefetched") and hasattr(page, "prefetch_content"):
+            page.prefetch_content()
+            self._prefetched = True
+        return page
+
+
+class ImagesAPI(PublicCacheMixin, ImagesAPIViewSet):
+    pass
+
+
+class DocumentsAPI(PublicCacheMixin, DocumentsAPIViewSet):
+    pass
+
+
+class PagePreviewAPI(PagesAPIViewSet):
+    """A draft as the headless frontend previews it: ?content_type=cms.landingpage&token=<signed token>.
+
+    A token that isn't signed by us is refused with 403; an unknown or expired one (or a wrong content type) is 404.
+    Never cached.
+    """
+
+    known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["content_type", "token"])
+
+    def listing_view(self, request):
+        self.action = "detail_view"
+        response = Response(self.get_serializer(self.get_object()).data)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def detail_view(self, request, pk=None):
+        return self.listing_view(request)
+
+    def get_object(self):
+        if hasattr(self, "_preview_page"):
+            return self._preview_page
+        from django.apps import apps
+        from django.core.signing import BadSignature
+
+        from cms.models import BasePage
+
+        content_type = self.request.GET.get("content_type", "")
+        token = self.request.GET.get("token", "")
+        if not content_type or not token:
+            raise BadRequestError("content_type and token are required, e.g. ?content_type=cms.landingpage&token=…")
+        try:
+            model = apps.get_model(*content_type.split(".", 1))
+        except (LookupError, ValueError, TypeError) as exc:
+            raise Http404(f"unknown content_type {content_type!r}") from exc
+        if not issubclass(model, BasePage):
+            raise Http404(f"content_type {content_type!r} is not a page type")
+        try:
+            page = model.get_page_from_preview_token(token)
+        except BadSignature as exc:
+            raise PermissionDenied("invalid preview token") from exc
+        if page is None:
+            raise Http404("preview not found or expired; preview the page again")
+        if not page.pk:
+            page.pk = 0  # a page previewed before its first save
+        page.prefetch_content()
+        self._preview_page = page
+        return page
+
+    @classmethod
+    def get_urlpatterns(cls):
+        return [path("", cls.as_view({"get": "listing_view"}), name="listing")]
+
+
 api_router = WagtailAPIRouter("wagtailapi")
-api_router.register_endpoint("pages", PagesAPIViewSet)
-api_router.register_endpoint("images", ImagesAPIViewSet)
-api_router.register_endpoint("documents", DocumentsAPIViewSet)
+api_router.register_endpoint("pages", PagesAPI)
+api_router.register_endpoint("images", ImagesAPI)
+api_router.register_endpoint("documents", DocumentsAPI)
+api_router.register_endpoint("page_preview", PagePreviewAPI)
 
 v1_urlpatterns = [
     path("", include("catalog.api_urls")),
@@ -28,9 +108,12 @@ v1_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("v2/schema/", pages_api_schema, name="pages-api-schema"),
     path("v2/", api_router.urls),
     path("v1/", include(v1_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The pages API (Wagtail API v2) is documented beside the REST API, from its own hand-written schema.
+    path("docs/pages/", SpectacularSwaggerView.as_view(url_name="pages-api-schema"), name="pages-api-docs"),
 ]

@@ -1,10 +1,13 @@
-"""Demo content for the site itself: the admin account, the home page and a few standard pages.
+"""Demo content for the site itself: the admin account, the home page and a few standard pages (`load_site`);
+then, once the demo catalogue exists, a landing page using every block, program pages linked to demo programs,
+navigation menus and site settings (`load_pages`).
 
 Every loader here and in the other apps' `demo.py` is idempotent: it creates what is missing and leaves what
 exists (including editors' changes) alone.
 """
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,7 +15,7 @@ from django.db import transaction
 
 from wagtail.models import Page, Site
 
-from cms.models import HomePage, StandardPage
+from cms.models import HomePage, LandingPage, NavigationMenu, ProgramPage, SiteSettings, StandardPage
 
 STANDARD_PAGES = [
     (
@@ -104,3 +107,336 @@ def load_site(log) -> None:
         ensure_admin(log)
         home = ensure_home_page(log)
         ensure_standard_pages(home, log)
+
+
+DEMO_VIDEO_URL = "https://www.youtube.com/watch?v=ySHK0Qm2aDU"
+DEMO_VIDEO_HTML = (
+    '<iframe width="560" height="315" src="https://www.youtube-nocookie.com/embed/ySHK0Qm2aDU" '
+    'title="Learnhub demo video" allow="encrypted-media; picture-in-picture" allowfullscreen loading="lazy">'
+    "</iframe>"
+)
+
+
+def ensure_demo_embed(url=DEMO_VIDEO_URL, html=DEMO_VIDEO_HTML):
+    """Store the demo video's oEmbed answer so that rendering the demo never needs the network."""
+    from wagtail.embeds.embeds import get_embed_hash
+    from wagtail.embeds.models import Embed
+
+    Embed.objects.get_or_create(
+        hash=get_embed_hash(url),
+        defaults={
+            "url": url,
+            "type": "video",
+            "html": html,
+            "title": "Learnhub demo video",
+            "provider_name": "YouTube",
+        },
+    )
+
+
+def demo_image(title, colour, log=None):
+    """A generated solid-colour image (no files shipped, no network)."""
+    import io
+
+    from django.core.files.images import ImageFile
+
+    from PIL import Image as PILImage
+
+    from cms.models import CustomImage
+
+    existing = CustomImage.objects.filter(title=title).first()
+    if existing:
+        return existing
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (1600, 900), colour).save(buffer, format="PNG")
+    image = CustomImage(title=title, alt_text=f"{title} (decorative colour panel)")
+    image.file = ImageFile(buffer, name=f"demo-{title.lower().replace(' ', '-')}.png")
+    image.save()
+    if log:
+        log(f"Created image {title!r}.")
+    return image
+
+
+def every_block_body(resources, programs, images, pages):
+    """A body using every block of the shared block set (StreamField raw data)."""
+    first_topic = None
+    for resource in resources:
+        topic = resource.topics.first()
+        if topic:
+            first_topic = topic.slug
+            break
+    return [
+        {"type": "heading", "value": {"text": "Find your next course", "level": "h2", "anchor": "find"}},
+        {
+            "type": "rich_text",
+            "value": "<p>Learnhub brings together <b>courses</b>, programs, videos and podcasts from many "
+            'institutions. Start with our picks below or <a href="/catalog/">browse everything</a>.</p>',
+        },
+        {"type": "image", "value": {"image": images[0].pk, "caption": "Learning together.", "width": "wide"}},
+        {
+            "type": "resource_list",
+            "value": {
+                "heading": "Editors' picks",
+                "introduction": "Courses our editors recommend this month.",
+                "resources": [{"type": "item", "id": str(uuid.uuid4()), "value": r.pk} for r in resources[:3]],
+                "layout": "cards",
+            },
+        },
+        {
+            "type": "resource_query",
+            "value": {
+                "heading": "Free courses",
+                "resource_type": "course",
+                "topic": first_topic or "",
+                "offeror": "",
+                "free_only": True,
+                "upcoming_only": False,
+                "ordering": "popular",
+                "count": 6,
+            },
+        },
+        {
+            "type": "program_list",
+            "value": {
+                "heading": "Programs",
+                "programs": [{"type": "item", "id": str(uuid.uuid4()), "value": p.pk} for p in programs[:3]],
+                "count": 3,
+            },
+        },
+        {
+            "type": "statistics",
+            "value": {
+                "heading": "Learnhub in numbers",
+                "items": [
+                    {"type": "item", "id": str(uuid.uuid4()), "value": {"value": "300+", "label": "demo resources"}},
+                    {"type": "item", "id": str(uuid.uuid4()), "value": {"value": "8", "label": "providers"}},
+                    {
+                        "type": "item",
+                        "id": str(uuid.uuid4()),
+                        "value": {"value": "24/7", "label": "self-paced learning"},
+                    },
+                ],
+            },
+        },
+        {
+            "type": "quote",
+            "value": {
+                "quote": "I finished my first program in four months, around a full-time job.",
+                "attribution": "Amina K.",
+                "role": "Learner",
+                "image": images[1].pk,
+            },
+        },
+        {"type": "embed", "value": {"embed": DEMO_VIDEO_URL, "title": "Learnhub in two minutes", "caption": ""}},
+        {
+            "type": "card_grid",
+            "value": {
+                "heading": "Explore",
+                "cards": [
+                    {
+                        "type": "item",
+                        "id": str(uuid.uuid4()),
+                        "value": {
+                            "title": "About Learnhub",
+                            "text": "Who we are.",
+                            "image": images[1].pk,
+                            "link": {"page": pages[0].pk, "resource": None, "url": ""},
+                        },
+                    },
+                    {
+                        "type": "item",
+                        "id": str(uuid.uuid4()),
+                        "value": {
+                            "title": "The catalogue",
+                            "text": "Everything, filterable.",
+                            "image": None,
+                            "link": {"page": None, "resource": None, "url": "/catalog/"},
+                        },
+                    },
+                    {
+                        "type": "item",
+                        "id": str(uuid.uuid4()),
+                        "value": {
+                            "title": resources[0].title if resources else "A course",
+                            "text": "A course to start with.",
+                            "image": None,
+                            "link": {"page": None, "resource": resources[0].pk if resources else None, "url": ""},
+                        },
+                    },
+                ],
+            },
+        },
+        {
+            "type": "faq",
+            "value": {
+                "heading": "Frequently asked questions",
+                "items": [
+                    {
+                        "type": "item",
+                        "id": str(uuid.uuid4()),
+                        "value": {
+                            "question": "Is Learnhub free?",
+                            "answer": "<p>Browsing is free; many courses are free to audit.</p>",
+                        },
+                    },
+                    {
+                        "type": "item",
+                        "id": str(uuid.uuid4()),
+                        "value": {
+                            "question": "Where do the courses come from?",
+                            "answer": "<p>From the institutions' own catalogues, refreshed daily.</p>",
+                        },
+                    },
+                ],
+            },
+        },
+        {
+            "type": "call_to_action",
+            "value": {
+                "heading": "Ready to start?",
+                "text": "Search the whole catalogue.",
+                "button_label": "Browse the catalogue",
+                "link": {"page": None, "resource": None, "url": "/catalog/"},
+                "style": "primary",
+            },
+        },
+    ]
+
+
+def ensure_landing_page(home, resources, programs, images, log):
+    existing = LandingPage.objects.filter(slug="explore").first()
+    if existing:
+        return existing
+    about = list(StandardPage.objects.filter(slug="about")[:1]) or [home]
+    page = LandingPage(
+        title="Explore Learnhub",
+        slug="explore",
+        introduction="Courses, programs and media from many institutions, curated by our editors.",
+        search_description="Editors' picks, free courses and programs from the Learnhub catalogue.",
+        hero_image=images[0],
+        hero_cta_label="Browse the catalogue",
+        hero_cta_url="/catalog/",
+        body=every_block_body(resources, programs, images, about),
+    )
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    log("Created the landing page /explore/ (every block).")
+    return page
+
+
+def ensure_program_pages(parent, programs, log):
+    created = []
+    for program in programs[:2]:
+        if ProgramPage.objects.filter(program=program).exists():
+            continue
+        page = ProgramPage(
+            title=program.title,
+            slug=program.slug[:200],
+            program=program,
+            introduction=(program.description or "").replace("<p>", "").replace("</p>", "")[:500],
+            outcomes=[
+                {"type": "outcome", "value": "Apply the core methods of the field to real problems."},
+                {"type": "outcome", "value": "Build a portfolio of projects you can show employers."},
+                {"type": "outcome", "value": "Earn a credential recognised by industry."},
+            ],
+            audience="<p>Working professionals and graduate students who want a structured path.</p>",
+            faq=[
+                {
+                    "type": "question",
+                    "value": {
+                        "question": "How long does it take?",
+                        "answer": "<p>Most learners finish in six to twelve months.</p>",
+                    },
+                },
+                {
+                    "type": "question",
+                    "value": {
+                        "question": "Can I take one course only?",
+                        "answer": "<p>Yes: every course can be taken on its own.</p>",
+                    },
+                },
+            ],
+            call_to_action=[
+                {
+                    "type": "call_to_action",
+                    "value": {
+                        "heading": "Enrol in the program",
+                        "text": "Enrolment is handled by the program's provider.",
+                        "button_label": "Enrol now",
+                        "link": {"page": None, "resource": program.pk, "url": ""},
+                        "style": "primary",
+                    },
+                }
+            ],
+            search_description=f"{program.title}: courses, outcomes, prices and instructors.",
+        )
+        parent.add_child(instance=page)
+        page.save_revision().publish()
+        created.append(page)
+        log(f"Created the program page /{page.slug}/ for {program.title!r}.")
+    return created
+
+
+def ensure_navigation(home, log):
+    from cms.models import NavigationMenuItem
+
+    if not NavigationMenu.objects.filter(location="main").exists():
+        menu = NavigationMenu.objects.create(location="main")
+        explore = LandingPage.objects.filter(slug="explore").first()
+        items = [NavigationMenuItem(menu=menu, label="Catalogue", link_url="/catalog/", sort_order=0)]
+        if explore:
+            items.append(NavigationMenuItem(menu=menu, label="Explore", link_page=explore, sort_order=1))
+        items += [
+            NavigationMenuItem(menu=menu, label="News", link_url="/news/", sort_order=2),
+            NavigationMenuItem(menu=menu, label="Search", link_url="/search/", sort_order=3),
+        ]
+        NavigationMenuItem.objects.bulk_create(items)
+        log("Created the main navigation.")
+    if not NavigationMenu.objects.filter(location="footer").exists():
+        menu = NavigationMenu.objects.create(location="footer", title="About")
+        pages = StandardPage.objects.live().filter(slug__in=["about", "accessibility", "privacy"]).order_by("path")
+        NavigationMenuItem.objects.bulk_create(
+            [NavigationMenuItem(menu=menu, link_page=page, sort_order=i) for i, page in enumerate(pages)]
+        )
+        log("Created the footer navigation.")
+    from cms.models.snippets import clear_navigation_cache
+
+    clear_navigation_cache()
+
+
+def ensure_site_settings(log):
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return
+    site_settings, created = SiteSettings.objects.get_or_create(
+        site=site,
+        defaults={
+            "site_name": settings.WAGTAIL_SITE_NAME,
+            "footer_text": "Open learning content from many sources, curated by editors.",
+            "github_url": "https://github.com/",
+        },
+    )
+    if created:
+        log("Created the site settings.")
+
+
+def load_pages(log) -> None:
+    """The landing page (every block), two program pages, navigation and settings; needs the demo catalogue."""
+    from catalog.models import LearningResource, ResourceType
+
+    with transaction.atomic():
+        home = ensure_home_page(log)
+        ensure_demo_embed()
+        public = LearningResource.objects.public().order_by("-featured", "-view_count", "title")
+        resources = list(public.filter(resource_type=ResourceType.COURSE).prefetch_related("topics")[:6])
+        programs = list(public.filter(resource_type=ResourceType.PROGRAM)[:3])
+        if not resources:
+            log("No public courses in the catalogue yet: run catalog.demo.load_catalog first for richer pages.")
+        images = [demo_image("Demo hero", (163, 31, 52), log), demo_image("Demo portrait", (9, 105, 218), log)]
+        ensure_landing_page(home, resources, programs, images, log)
+        if programs:
+            ensure_program_pages(home, programs, log)
+        else:
+            log("No demo programs in the catalogue: program pages skipped.")
+        ensure_navigation(home, log)
+        ensure_site_settings(log)

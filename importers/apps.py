@@ -5,3 +5,7 @@ class ImportersConfig(AppConfig):
     name = "importers"
     verbose_name = "Imports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Importing the sources package registers every source module.
+        from . import sources  # noqa: F401

@@ -1,4 +1,8 @@
 """Learner-facing URLs of the search app."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "search"
-urlpatterns = []
+urlpatterns = [path("", views.search, name="search")]

@@ -1,6 +1,8 @@
 from .images import CustomImage, CustomRendition
 from .operations import WorkerHeartbeat
-from .pages import BasePage, HomePage, StandardPage
+from .pages import BasePage, HomePage, LandingPage, ProgramPage, ProgramPageCourse, StandardPage
+from .site_settings import SiteSettings
+from .snippets import NavigationMenu, NavigationMenuItem
 from .users import User
 
 __all__ = [
@@ -8,6 +10,12 @@ __all__ = [
     "CustomImage",
     "CustomRendition",
     "HomePage",
+    "LandingPage",
+    "NavigationMenu",
+    "NavigationMenuItem",
+    "ProgramPage",
+    "ProgramPageCourse",
+    "SiteSettings",
     "StandardPage",
     "User",
     "WorkerHeartbeat",

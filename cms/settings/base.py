@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "wagtail.api.v2",
     "wagtail",
     "wagtail_modeladmin",
+    "wagtail_headless_preview",
     "modelcluster",
     "taggit",
     # Third party
@@ -238,23 +239,154 @@ STORAGES = {
 # Import snapshots live in their own storage so they can sit in a private bucket or prefix.
 SNAPSHOT_ROOT = Path(env.str("SNAPSHOT_ROOT", default=str(VAR_DIR / "snapshots")))
 SNAPSHOT_RETENTION = env.int("SNAPSHOT_RETENTION", default=20)
+STORAGES["snapshots"] = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"location": "snapshots", "file_overwrite": False}}
+    if AWS_STORAGE_BUCKET_NAME
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(SNAPSHOT_ROOT)}}
+)
 
 # --- External services (empty URL: the embedded default) ------------------------------------------
 
 OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="")
 OPENSEARCH_INDEX_PREFIX = env.str("OPENSEARCH_INDEX_PREFIX", default="learnhub")
+# Full-text engine: "database" (SQLite FTS5 / PostgreSQL FTS, the embedded default) or "opensearch".
+SEARCH_ENGINE = _choice("SEARCH_ENGINE", "opensearch" if OPENSEARCH_URL else "database", ("database", "opensearch"))
+OPENSEARCH_TIMEOUT = env.float("OPENSEARCH_TIMEOUT", default=10.0)
+OPENSEARCH_VERIFY_CERTS = env.bool("OPENSEARCH_VERIFY_CERTS", default=True)
 QDRANT_URL = env.str("QDRANT_URL", default="")
 QDRANT_API_KEY = env.str("QDRANT_API_KEY", default="")
 QDRANT_EDGE_PATH = Path(env.str("QDRANT_EDGE_PATH", default=str(VAR_DIR / "qdrant")))
 TIKA_SERVER_URL = env.str("TIKA_SERVER_URL", default="")
+# Documents larger than this are recorded as failed instead of being extracted.
+CONTENT_FILE_MAX_BYTES = env.int("CONTENT_FILE_MAX_BYTES", default=100 * 1024 * 1024)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 OPENAI_EMBEDDING_DIMENSIONS = env.int("OPENAI_EMBEDDING_DIMENSIONS", default=512)
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
+# News and media sources (news app): feed URLs of the seed's sources, the YouTube Data API, channel and podcast
+# lists (open-video-data / open-podcast-data YAML: a file or a directory of files; empty: none configured).
+YOUTUBE_API_URL = env.str("YOUTUBE_API_URL", default="https://www.googleapis.com/youtube/v3")
+YOUTUBE_CONFIG_PATH = env.str("YOUTUBE_CONFIG_PATH", default="")
+PODCAST_CONFIG_PATH = env.str("PODCAST_CONFIG_PATH", default="")
+OVS_API_URL = env.str("OVS_API_URL", default="https://video.odl.mit.edu/api/v0/videos/")
+OL_NEWS_FEED_URL = env.str("OL_NEWS_FEED_URL", default="https://medium.com/feed/mit-open-learning")
+MITPE_API_URL = env.str("MITPE_API_URL", default="https://api.professional.mit.edu")
+MITPE_SITE_URL = env.str("MITPE_SITE_URL", default="https://professional.mit.edu")
+OL_EVENTS_URL = env.str(
+    "OL_EVENTS_URL", default="https://openlearning.mit.edu/jsonapi/node/event?sort=-field_event_date.value"
+)
+# Event times given without a zone (MIT Professional Education) are read in this zone.
+NEWS_EVENTS_TIME_ZONE = env.str("NEWS_EVENTS_TIME_ZONE", default="America/New_York")
+# The catalogue loader unpublishes nothing when a full snapshot would unpublish more than this share (0..1) of a
+# source's published resources; the import then needs review (or a forced load).
+CATALOG_UNPUBLISH_GUARD = env.float("CATALOG_UNPUBLISH_GUARD", default=0.5)
 # Importer URLs resolving to private, loopback or link-local addresses are refused unless listed here.
 IMPORTER_ALLOWED_HOSTS = env.list("IMPORTER_ALLOWED_HOSTS", default=[])
+# Importer HTTP: timeout (s) per request, retries on 408/429/5xx and network errors, base backoff (s, doubled
+# per retry), and the largest document a source may fetch.
+IMPORTER_HTTP_TIMEOUT = env.float("IMPORTER_HTTP_TIMEOUT", default=30.0)
+IMPORTER_HTTP_RETRIES = env.int("IMPORTER_HTTP_RETRIES", default=3)
+IMPORTER_HTTP_BACKOFF = env.float("IMPORTER_HTTP_BACKOFF", default=1.0)
+IMPORTER_MAX_DOCUMENT_BYTES = env.int("IMPORTER_MAX_DOCUMENT_BYTES", default=200 * 1024 * 1024)
+# A run's lock expires this many seconds after its last sign of life (a worker that died frees its source).
+IMPORT_LOCK_TIMEOUT = env.int("IMPORT_LOCK_TIMEOUT", default=1800)
+
+
+def _webhook_secrets(value: str) -> dict[str, str]:
+    """IMPORT_WEBHOOK_SECRETS: a JSON object {"source": "secret"} or "source=secret,source2=secret2"."""
+    value = value.strip()
+    if not value:
+        return {}
+    if value.startswith("{"):
+        import json
+
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingError(f"IMPORT_WEBHOOK_SECRETS is not valid JSON ({exc.msg})") from exc
+        if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+            raise SettingError('IMPORT_WEBHOOK_SECRETS JSON must map source names to secrets: {"ocw": "..."}')
+        return {str(k).strip(): v for k, v in parsed.items() if v}
+    secrets = {}
+    for item in value.split(","):
+        name, sep, secret = item.partition("=")
+        if not sep or not name.strip() or not secret.strip():
+            raise SettingError(f"IMPORT_WEBHOOK_SECRETS item {item.strip()!r} must look like source=secret")
+        secrets[name.strip()] = secret.strip()
+    return secrets
+
+
+# Per-source secrets for signed import webhooks; a source without a secret refuses every webhook call.
+IMPORT_WEBHOOK_SECRETS = _webhook_secrets(env.str("IMPORT_WEBHOOK_SECRETS", default=""))
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+
+# --- Catalogue sources (importers/sources/<name>.py; public API URLs by default, credentials empty) ---------
+
+MITXONLINE_BASE_URL = env.str("MITXONLINE_BASE_URL", default="https://mitxonline.mit.edu")
+MITXONLINE_COURSES_API_URL = env.str(
+    "MITXONLINE_COURSES_API_URL", default="https://mitxonline.mit.edu/api/v2/courses/?live=true&page__live=true"
+)
+MITXONLINE_PROGRAMS_API_URL = env.str(
+    "MITXONLINE_PROGRAMS_API_URL", default="https://mitxonline.mit.edu/api/v2/programs/?live=true&page__live=true"
+)
+XPRO_BASE_URL = env.str("XPRO_BASE_URL", default="https://xpro.mit.edu")
+XPRO_COURSES_API_URL = env.str("XPRO_COURSES_API_URL", default="https://xpro.mit.edu/api/courses/")
+XPRO_PROGRAMS_API_URL = env.str("XPRO_PROGRAMS_API_URL", default="https://xpro.mit.edu/api/programs/")
+# Open edX course-discovery API of any institution: OAuth2 client credentials, and the course owners to keep.
+EDX_API_COURSES_URL = env.str("EDX_API_COURSES_URL", default="https://discovery.edx.org/api/v1/courses/")
+EDX_API_PROGRAMS_URL = env.str("EDX_API_PROGRAMS_URL", default="https://discovery.edx.org/api/v1/programs/")
+EDX_API_ACCESS_TOKEN_URL = env.str("EDX_API_ACCESS_TOKEN_URL", default="https://api.edx.org/oauth2/v1/access_token")
+EDX_API_CLIENT_ID = env.str("EDX_API_CLIENT_ID", default="")
+EDX_API_CLIENT_SECRET = env.str("EDX_API_CLIENT_SECRET", default="")
+EDX_API_AUTH_SCHEME = env.str("EDX_API_AUTH_SCHEME", default="Bearer")  # "JWT" for edX.org JWT tokens
+EDX_OWNER_FILTER = env.list("EDX_OWNER_FILTER", default=["MITx"])  # empty: every owner
+EDX_PLATFORM_CODE = env.str("EDX_PLATFORM_CODE", default="edx")
+EDX_PLATFORM_NAME = env.str("EDX_PLATFORM_NAME", default="edX")
+# MIT OpenCourseWare course sites: an S3 bucket + prefix (AWS_* credentials), or a local directory of sites.
+OCW_BASE_URL = env.str("OCW_BASE_URL", default="https://ocw.mit.edu")
+OCW_S3_BUCKET = env.str("OCW_S3_BUCKET", default="")
+OCW_S3_PREFIX = env.str("OCW_S3_PREFIX", default="courses/")
+OCW_COURSES_DIR = env.str("OCW_COURSES_DIR", default="")
+MICROMASTERS_CATALOG_API_URL = env.str(
+    "MICROMASTERS_CATALOG_API_URL", default="https://micromasters.mit.edu/api/v0/catalog/"
+)
+# MIT Professional Education courses: MITPE_API_URL + this path (MITPE_API_URL/MITPE_SITE_URL are set above).
+MITPE_COURSES_PATH = env.str("MITPE_COURSES_PATH", default="feeds/courses/")
+# Sloan Executive Education: a private API (OAuth2); the source is idle until these are set.
+SLOAN_API_URL = env.str("SLOAN_API_URL", default="")
+SLOAN_API_ACCESS_TOKEN_URL = env.str("SLOAN_API_ACCESS_TOKEN_URL", default="")
+SLOAN_API_CLIENT_ID = env.str("SLOAN_API_CLIENT_ID", default="")
+SLOAN_API_CLIENT_SECRET = env.str("SLOAN_API_CLIENT_SECRET", default="")
+OLL_CSV_URL = env.str(
+    "OLL_CSV_URL",
+    default="https://raw.githubusercontent.com/mitodl/mit-learn/main/learning_resources/data/oll_metadata.csv",
+)
+
+
+def _json_object(name: str) -> dict:
+    value = env.str(name, default="").strip()
+    if not value:
+        return {}
+    import json
+
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise SettingError(f"{name} is not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(parsed, dict):
+        raise SettingError(f'{name} must be a JSON object, e.g. {{"title": "course_title"}}')
+    return parsed
+
+
+# A generic CSV/JSON catalogue: where it is, and how its columns map onto record fields (merged over the
+# built-in mapping for edX/Coursera/Udemy-style exports; see importers/sources/csv_catalog.py).
+CSV_CATALOG_URL = env.str("CSV_CATALOG_URL", default="")
+CSV_CATALOG_PATH = env.str("CSV_CATALOG_PATH", default="")
+CSV_CATALOG_FIELD_MAPPING = _json_object("CSV_CATALOG_FIELD_MAPPING")
+CSV_CATALOG_LIST_SEPARATORS = env.str("CSV_CATALOG_LIST_SEPARATORS", default="|;")
+CSV_CATALOG_OFFERED_BY = env.str("CSV_CATALOG_OFFERED_BY", default="")
+CSV_CATALOG_PLATFORM = env.str("CSV_CATALOG_PLATFORM", default="")
 
 # --- Auth ----------------------------------------------------------------------------------------
 
@@ -298,7 +430,51 @@ USE_TZ = True
 WAGTAILIMAGES_IMAGE_MODEL = "cms.CustomImage"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-WAGTAILFRONTENDCACHE = {}
+# CDN purge on publish/unpublish (wagtail.contrib.frontend_cache): none by default; cloudflare, cloudfront or http
+# (a Varnish/Fastly-style PURGE to FRONTEND_CACHE_LOCATION).
+FRONTEND_CACHE_BACKEND = _choice("FRONTEND_CACHE_BACKEND", "none", ("none", "cloudflare", "cloudfront", "http"))
+FRONTEND_CACHE_LOCATION = env.str("FRONTEND_CACHE_LOCATION", default="")
+FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN = env.str("FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN", default="")
+FRONTEND_CACHE_CLOUDFLARE_ZONE_ID = env.str("FRONTEND_CACHE_CLOUDFLARE_ZONE_ID", default="")
+FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID = env.str("FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID", default="")
+if FRONTEND_CACHE_BACKEND == "cloudflare":
+    if not (FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN and FRONTEND_CACHE_CLOUDFLARE_ZONE_ID):
+        raise SettingError(
+            "FRONTEND_CACHE_BACKEND=cloudflare needs FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN and "
+            "FRONTEND_CACHE_CLOUDFLARE_ZONE_ID"
+        )
+    WAGTAILFRONTENDCACHE = {
+        "default": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+            "BEARER_TOKEN": FRONTEND_CACHE_CLOUDFLARE_BEARER_TOKEN,
+            "ZONEID": FRONTEND_CACHE_CLOUDFLARE_ZONE_ID,
+        }
+    }
+elif FRONTEND_CACHE_BACKEND == "cloudfront":
+    if not FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID:
+        raise SettingError("FRONTEND_CACHE_BACKEND=cloudfront needs FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID")
+    WAGTAILFRONTENDCACHE = {
+        "default": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+            "DISTRIBUTION_ID": FRONTEND_CACHE_CLOUDFRONT_DISTRIBUTION_ID,
+        }
+    }
+elif FRONTEND_CACHE_BACKEND == "http":
+    if not FRONTEND_CACHE_LOCATION:
+        raise SettingError("FRONTEND_CACHE_BACKEND=http needs FRONTEND_CACHE_LOCATION, e.g. http://varnish:8000")
+    WAGTAILFRONTENDCACHE = {
+        "default": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": FRONTEND_CACHE_LOCATION,
+        }
+    }
+else:
+    WAGTAILFRONTENDCACHE = {}
+# Headless preview: the "Next.js" preview mode opens HEADLESS_PREVIEW_CLIENT_URL?content_type=..&token=..
+WAGTAIL_HEADLESS_PREVIEW = {
+    "CLIENT_URLS": {"default": HEADLESS_PREVIEW_CLIENT_URL} if HEADLESS_PREVIEW_CLIENT_URL else {},
+    "ENFORCE_TRAILING_SLASH": False,
+}
 WAGTAILAPI_BASE_URL = SITE_URL
 WAGTAILAPI_LIMIT_MAX = 100
 WAGTAIL_I18N_ENABLED = False

@@ -16,6 +16,11 @@ STORAGES = {
 _TMP = Path(tempfile.mkdtemp(prefix="learnhub-test-"))
 MEDIA_ROOT = _TMP / "media"
 SNAPSHOT_ROOT = _TMP / "snapshots"
+STORAGES["snapshots"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(SNAPSHOT_ROOT)},
+}
+IMPORTER_HTTP_BACKOFF = 0.0
 QDRANT_EDGE_PATH = _TMP / "qdrant"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}

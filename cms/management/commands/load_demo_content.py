@@ -6,6 +6,11 @@ from cms.tasks import ensure_core_schedules
 # Each app adds its loader here, in dependency order (catalogue before the pages that show it).
 DEMO_LOADERS = [
     "cms.demo.load_site",
+    "catalog.demo.load_catalog",
+    "cms.demo.load_pages",
+    "news.demo.load_news",
+    "importers.demo.load_import_schedules",
+    "search.demo.load_search",
 ]
 
 

@@ -1,0 +1,246 @@
+#!/usr/bin/env python
+"""Benchmark search latency (p50/p95 of typical faceted queries) at 1k, 10k and 100k resources, with the
+database engine and with a naive `icontains` search over the same rows.
+
+    .venv/bin/python bench/bench_search.py [--sizes 1000,10000,100000] [--repeat 3]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_search .venv/bin/python bench/bench_search.py
+
+Runs on a scratch database (Django's test database for the configured DATABASE_URL), migrated, then dropped.
+Rows are generated quickly with bulk_create (titles from the seeded topics and course patterns, descriptions
+mixing subject sentences with a Zipf-distributed vocabulary of 5,000 made-up words), indexed with the engine's
+rebuild, then each query runs through the full search service (typo check, synonyms, engine, facet counts,
+public-visibility check). The baseline filters `title`/`description` with `icontains` per word (OR), applies the
+same facet filters, orders by popularity, counts, and computes three facet counts with GROUP BY.
+"""
+
+import argparse
+import itertools
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.test")
+
+# (query, facet filters): what learners type, with the facets they tick.
+QUERIES = [
+    ("machine learning", {"type": ["course"]}),
+    ("introduction to calculus", {}),
+    ("neuroscience", {"price": ["free"]}),
+    ("supply chain management", {"level": ["introductory", "intermediate"]}),
+    ("renewable energy systems", {"type": ["course", "program"], "price": ["paid"]}),
+    ("linear algebra", {"offeror": ["mitx"]}),
+    ("cybersecurity for engineers", {}),
+    ("machne lerning", {}),
+    ("public health", {"language": ["en"], "price": ["free"]}),
+    ("robotics", {"topic": ["engineering"]}),
+    ("data visualization", {"level": ["advanced"]}),
+    ("climate", {"topic": ["energy-climate-sustainability"], "type": ["course"]}),
+]
+
+
+def setup_scratch_database():
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    return connection, old_name
+
+
+class RowFactory:
+    """Generates resources and their index documents from the same values, fast."""
+
+    def __init__(self, seed: int = 7):
+        from catalog.demo import COURSE_PATTERNS, LEVELS, PROVIDERS
+        from catalog.models import Offeror, Platform, Topic
+
+        self.rng = random.Random(seed)
+        self.patterns = COURSE_PATTERNS
+        self.levels = LEVELS
+        self.topics = list(Topic.objects.filter(parent__isnull=False).select_related("parent"))
+        self.offerors = {o.code: o for o in Offeror.objects.all()}
+        self.platforms = {p.code: p for p in Platform.objects.all()}
+        for code, name, platform, platform_name, *_ in PROVIDERS:
+            if code not in self.offerors:
+                self.offerors[code] = Offeror.objects.create(code=code, name=name)
+            if platform not in self.platforms:
+                self.platforms[platform] = Platform.objects.create(code=platform, name=platform_name)
+        self.providers = PROVIDERS
+        syllables = ["ka", "lo", "mi", "ter", "on", "sa", "ri", "vel", "tor", "na", "el", "qui", "mar", "du", "pes"]
+        words = set()
+        while len(words) < 5000:
+            words.add("".join(self.rng.choice(syllables) for _ in range(self.rng.randint(2, 4))))
+        self.words = sorted(words)
+        self.cum_weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(self.words))))
+        self.count = 0
+
+    def make(self, n: int):
+        from catalog.models import LearningResource
+        from search.documents import popularity_boost
+        from search.engines import IndexDocument
+
+        resources, topic_links, documents = [], [], []
+        for _ in range(n):
+            index = self.count
+            self.count += 1
+            topic = self.rng.choice(self.topics)
+            subject = topic.name
+            offeror, _, platform, _, paid, certificate = self.rng.choice(self.providers)
+            resource_type = self.rng.choices(["course", "video", "program", "podcast_episode"], [6, 2, 1, 1])[0]
+            title = self.rng.choice(self.patterns).format(s=subject)
+            filler = " ".join(self.rng.choices(self.words, cum_weights=self.cum_weights, k=40))
+            description = f"This {resource_type} explores {subject.lower()} with worked examples. {filler}"
+            level = self.rng.choice(self.levels)
+            views = int(self.rng.paretovariate(1.2) * 10)
+            resources.append(
+                LearningResource(
+                    resource_type=resource_type,
+                    source="bench",
+                    source_id=f"b{index}",
+                    slug=f"b{index}",
+                    title=title,
+                    description=f"<p>{description}</p>",
+                    offered_by=self.offerors[offeror],
+                    platform=self.platforms[platform],
+                    free=not paid,
+                    level=level,
+                    certification=certificate != "none",
+                    certification_type=certificate,
+                    languages=["en"],
+                    view_count=views,
+                )
+            )
+            documents.append(
+                (
+                    topic,
+                    {
+                        "doc_type": resource_type,
+                        "title": title,
+                        "summary": description[:300],
+                        "people": f"{subject} {topic.parent.name} {self.offerors[offeror].name}",
+                        "body": description,
+                        "boost": popularity_boost(views, False),
+                        "popularity": views,
+                        "facets": {
+                            "type": [(resource_type, resource_type)],
+                            "topic": [(topic.slug, topic.name), (topic.parent.slug, topic.parent.name)],
+                            "offeror": [(offeror, self.offerors[offeror].name)],
+                            "platform": [(platform, self.platforms[platform].name)],
+                            "level": [(level, level)],
+                            "certification": [(certificate, certificate)],
+                            "price": [("paid", "Paid") if paid else ("free", "Free")],
+                            "delivery": [("online", "Online")],
+                            "language": [("en", "English")],
+                        },
+                    },
+                )
+            )
+        created = LearningResource.objects.bulk_create(resources, batch_size=2000)
+        through = LearningResource.topics.through
+        for resource, (topic, _) in zip(created, documents, strict=True):
+            topic_links.append(through(learningresource_id=resource.pk, topic_id=topic.pk))
+        through.objects.bulk_create(topic_links, batch_size=5000)
+        return [
+            IndexDocument(key=f"resource:{r.pk}", kind="resource", object_id=r.pk, url=f"/r/{r.pk}/", **fields)
+            for r, (_, fields) in zip(created, documents, strict=True)
+        ]
+
+
+def naive_search(q: str, filters: dict):
+    """What a first version would do: icontains per word on title/description, facets by GROUP BY."""
+    from django.db.models import Count, Q
+
+    from catalog.models import LearningResource
+
+    queryset = LearningResource.objects.public()
+    words = [word for word in q.split() if len(word) > 2]
+    if words:
+        condition = Q()
+        for word in words:
+            condition |= Q(title__icontains=word) | Q(description__icontains=word)
+        queryset = queryset.filter(condition)
+    if "type" in filters:
+        queryset = queryset.filter(resource_type__in=filters["type"])
+    if "price" in filters:
+        queryset = queryset.filter(free=filters["price"] == ["free"])
+    if "level" in filters:
+        queryset = queryset.filter(level__in=filters["level"])
+    if "offeror" in filters:
+        queryset = queryset.filter(offered_by__code__in=filters["offeror"])
+    if "topic" in filters:
+        queryset = queryset.filter(
+            Q(topics__slug__in=filters["topic"]) | Q(topics__parent__slug__in=filters["topic"])
+        ).distinct()
+    list(queryset.order_by("-view_count")[:20])
+    queryset.count()
+    for field in ("resource_type", "level", "offered_by"):
+        list(queryset.order_by().values(field).annotate(n=Count("id")))
+
+
+def measure(func, repeat: int) -> tuple[float, float]:
+    timings = []
+    for _ in range(repeat):
+        for q, filters in QUERIES:
+            started = time.perf_counter()
+            func(q, filters)
+            timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+
+def engine_search(q: str, filters: dict):
+    from search.service import SearchParams, run_search
+
+    run_search(SearchParams(q=q, filters=filters))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="catalogue sizes (default 1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the query set per measurement")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    connection, old_name = setup_scratch_database()
+    try:
+        from search.engines import get_engine
+
+        engine = get_engine("database")
+        factory = RowFactory()
+        documents = []
+        results = []
+        print(f"Search benchmark on {connection.vendor}: {len(QUERIES)} faceted queries × {args.repeat} passes")
+        for size in sizes:
+            started = time.perf_counter()
+            documents += factory.make(size - factory.count)
+            engine.rebuild(iter(documents))
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+            build = time.perf_counter() - started
+            engine_search("warm up", {})
+            naive_search("warm up", {})
+            p50, p95 = measure(engine_search, args.repeat)
+            n50, n95 = measure(naive_search, max(1, args.repeat // 3) if size >= 100_000 else args.repeat)
+            results.append((size, p50, p95, n50, n95))
+            print(
+                f"  {size:>7} resources (built+indexed {build:5.1f}s): engine p50 {p50:7.1f} ms p95 {p95:7.1f} ms | "
+                f"icontains p50 {n50:8.1f} ms p95 {n95:8.1f} ms | {n50 / p50:5.1f}x faster",
+                flush=True,
+            )
+        first, last = results[0], results[-1]
+        print(f"  p50 at {last[0]} = {last[1] / first[1]:.1f}x p50 at {first[0]} (target <= 3x)")
+        print(f"  p95 at {last[0]} = {last[2] / first[2]:.1f}x p95 at {first[0]}")
+        print(f"  engine vs icontains at {last[0]}: {last[3] / last[1]:.1f}x faster at p50 (target >= 10x)")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

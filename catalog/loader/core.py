@@ -1,0 +1,358 @@
+"""The catalogue loader: the only writer of learning-resource rows.
+
+`load_resources(source, records)` streams records in batches. Each batch is validated, compared with the stored
+rows by content hash and written in one transaction with bulk statements: resources, their runs, topics,
+departments, instructors and (when the children are already there) relations. A batch that fails is rolled back
+and retried record by record so one bad row cannot take its neighbours down, and none is ever half written.
+After the last batch, relations whose children came later are resolved and, for a full snapshot, the source's
+rows missing from it are unpublished — unless that would remove more than the guard's share.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import LearningResource
+from catalog.schemas import RecordError, ResourceRecord, record_key, validate_record
+from catalog.signals import send_resources_changed
+
+from .lookups import LookupCache
+from .relations import RelationWriter
+from .result import MAX_EXAMPLES, LoadResult
+from .rows import EXISTING_FIELDS, RowWriter
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+# Records are read (hashed, compared, last_seen touched) this many batches at a time; changes are written per batch.
+READ_BATCHES = 4
+# Bump when the way records become rows changes, so that the next load rewrites every row once.
+HASH_VERSION = "1"
+# last_seen is kept to this resolution: an unchanged row seen again sooner is not rewritten (a replayed or retried
+# snapshot then costs no row writes at all; a daily import touches every row once).
+LAST_SEEN_RESOLUTION = dt.timedelta(hours=1)
+_HASH_PREFIX = f"{HASH_VERSION}:".encode()
+
+
+def _digest(payload) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(_HASH_PREFIX + text.encode()).hexdigest()
+
+
+def content_hash(data: ResourceRecord | dict) -> str | None:
+    """sha256 of a record's canonical JSON: every imported field, runs and children.
+
+    A dict is hashed as the source gave it, so an unchanged record is recognised before it is even validated;
+    None when the dict cannot be written as JSON (it is then hashed after validation).
+    """
+    if isinstance(data, ResourceRecord):
+        return _digest(data.model_dump(mode="json"))
+    try:
+        return _digest(data)
+    except (TypeError, ValueError):
+        return None
+
+
+def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class _Batch:
+    """What one batch did; merged into the result only when its transaction commits."""
+
+    def __init__(self):
+        self.created: list[tuple[int, ResourceRecord]] = []
+        self.updated: list[tuple[int, ResourceRecord]] = []
+        self.changed_ids: list[int] = []
+        self.removed_ids: list[int] = []
+        self.deferred: dict[int, tuple[str, list]] = {}
+
+
+class ResourceLoader(RowWriter, RelationWriter):
+    """One load of one source. Use `load_resources`; this class holds the per-load state."""
+
+    def __init__(self, source: str, *, full_snapshot=True, force=False, dry_run=False, guard=None, batch_size=None):
+        self.source = source
+        self.full_snapshot = full_snapshot
+        self.force = force
+        self.dry_run = dry_run
+        self.guard = settings.CATALOG_UNPUBLISH_GUARD if guard is None else guard
+        self.batch_size = batch_size or BATCH_SIZE
+        self.result = LoadResult(source=source, dry_run=dry_run, full_snapshot=full_snapshot)
+        self.seen_keys: set[tuple[str, str]] = set()
+        self.protected_keys: set[tuple[str, str]] = set()  # invalid or failed records: never pruned
+        self.deferred_relations: dict[int, tuple[str, list]] = {}
+        self.write_failures = 0
+        self.lookups: LookupCache | None = None
+
+    # --- the load -----------------------------------------------------------------------------------------------
+
+    def run(self, records: Iterable, progress: Callable[[int], None] | None = None) -> LoadResult:
+        started = time.monotonic()
+        published_before = LearningResource.objects.filter(source=self.source, published=True).count()
+        for chunk in _chunks(records, self.batch_size * READ_BATCHES):
+            self._load_chunk(chunk)
+            if progress:
+                progress(len(chunk))
+        self._resolve_deferred_relations()
+        self._prune(published_before)
+        self.result.duration_seconds = time.monotonic() - started
+        logger.info("catalogue load %s", self.result.summary())
+        return self.result
+
+    def _load_chunk(self, chunk: list) -> None:
+        """Skip unchanged records (by hash, before validating them), validate the rest and write them."""
+        pending = []  # (data, key, digest)
+        for data in chunk:
+            key = record_key(data)
+            if key is None:  # cannot even be identified: validation says why
+                self._reject(data, validate_record(data)[1])
+                continue
+            if key in self.seen_keys:
+                self._reject(
+                    data,
+                    [
+                        RecordError(
+                            key[1], "source_id", "appears more than once in the snapshot; the first was loaded", key[0]
+                        )
+                    ],
+                    protect=False,
+                )
+                continue
+            self.seen_keys.add(key)
+            pending.append((data, key, content_hash(data)))
+        if not pending:
+            return
+        rows = {
+            (resource_type, source_id): (pk, stored_hash, published, hidden)
+            for pk, resource_type, source_id, stored_hash, hidden, published in LearningResource.objects.filter(
+                source=self.source, source_id__in={key[1] for _, key, _ in pending}
+            ).values_list("id", "resource_type", "source_id", "content_hash", "hidden", "published")
+        }
+        unchanged, to_write = [], []
+        for data, key, digest in pending:
+            row = rows.get(key)
+            published = data.published if isinstance(data, ResourceRecord) else data.get("published", True)
+            if (
+                row is not None
+                and digest is not None
+                and row[1] == digest
+                and isinstance(published, bool)
+                and row[2] == (published and not row[3])
+            ):
+                unchanged.append(row[0])
+                continue
+            record, errors = validate_record(data)
+            if errors:
+                self._reject(data, errors)
+                continue
+            to_write.append((record, digest or content_hash(record)))
+        if unchanged:
+            # Touch last_seen with one statement: an unchanged record costs no other write.
+            now = timezone.now()
+            LearningResource.objects.filter(pk__in=unchanged, last_seen__lt=now - LAST_SEEN_RESOLUTION).update(
+                last_seen=now
+            )
+            self.result.unchanged += len(unchanged)
+        if to_write and self.lookups is None:
+            self.lookups = LookupCache()
+        for start in range(0, len(to_write), self.batch_size):
+            self._write_batch(to_write[start : start + self.batch_size])
+
+    def _reject(self, data, errors: list[RecordError], protect: bool = True) -> None:
+        """Report an invalid record; its existing row (if any) is kept as it is and never pruned."""
+        key = record_key(data)
+        if protect and key:
+            self.protected_keys.add(key)
+        self.result.add_errors(errors)
+
+    def _write_batch(self, items: list[tuple[ResourceRecord, str]]) -> None:
+        if not items:
+            return
+        batch = _Batch()
+        try:
+            with transaction.atomic():
+                self._write(items, batch)
+                send_resources_changed(changed_ids=batch.changed_ids, removed_ids=batch.removed_ids, sender="catalog")
+        except Exception as exc:
+            self.lookups.rollback()
+            if len(items) > 1:
+                logger.warning(
+                    "catalogue load %s: a batch failed (%s); retrying its records one by one", self.source, exc
+                )
+                for item in items:
+                    self._write_batch([item])
+                return
+            record = items[0][0]
+            logger.exception("catalogue load %s: record %s could not be written", self.source, record.source_id)
+            self.write_failures += 1
+            self.protected_keys.add(record.key)
+            self.result.add_errors(
+                [RecordError(record.source_id, "", f"could not be written: {exc}", record.resource_type)]
+            )
+            return
+        self.lookups.commit()
+        self._merge(batch)
+
+    def _merge(self, batch: _Batch) -> None:
+        result = self.result
+        result.created += len(batch.created)
+        result.updated += len(batch.updated)
+        result.changed_ids.extend(batch.changed_ids)
+        result.removed_ids.extend(batch.removed_ids)
+        self.deferred_relations.update(batch.deferred)
+        for kind, rows in (("create", batch.created), ("update", batch.updated)):
+            for pk, record in rows[:MAX_EXAMPLES]:
+                result.example(
+                    kind,
+                    {
+                        "id": pk,
+                        "resource_type": record.resource_type,
+                        "source_id": record.source_id,
+                        "title": record.title,
+                    },
+                )
+
+    # --- one batch ----------------------------------------------------------------------------------------------
+
+    def _write(self, items: list[tuple[ResourceRecord, str]], batch: _Batch) -> None:
+        """Create or update the resources of `items` with everything they own, in the caller's transaction."""
+        now = timezone.now()
+        existing = {
+            (row.resource_type, row.source_id): row
+            for row in LearningResource.objects.filter(
+                source=self.source, source_id__in={record.source_id for record, _ in items}
+            ).only(*EXISTING_FIELDS)
+        }
+        to_create, to_update, was_public = [], [], {}
+        for record, digest in items:
+            row = existing.get(record.key)
+            if row is None:
+                to_create.append((record, digest))
+            else:
+                was_public[row.pk] = row.published and not row.hidden
+                to_update.append((row, record, digest))
+
+        self.lookups.ensure([record for record, _ in items])
+        created_rows = self._create_rows(to_create, now)
+        updated_rows = self._update_rows(to_update, now)
+        written = [(row, record, False) for row, record in created_rows] + [
+            (row, record, True) for row, record in updated_rows
+        ]
+        self._write_m2m(written)
+        self._write_runs(written)
+        self._write_relations(written, batch)
+
+        for row, record in created_rows:
+            batch.created.append((row.pk, record))
+            if row.published:
+                batch.changed_ids.append(row.pk)
+        for row, record in updated_rows:
+            batch.updated.append((row.pk, record))
+            if row.published and not row.hidden:
+                batch.changed_ids.append(row.pk)
+            elif was_public[row.pk]:
+                batch.removed_ids.append(row.pk)
+
+    # --- prune --------------------------------------------------------------------------------------------------
+
+    def _prune(self, published_before: int) -> None:
+        result = self.result
+        if not self.full_snapshot:
+            return
+        if not self.seen_keys:
+            if published_before:
+                result.needs_review = True
+                result.review_reason = (
+                    f"The snapshot has no valid records; the {published_before} published resources of "
+                    f"{self.source!r} were left as they are."
+                )
+            return
+        if self.write_failures:
+            result.needs_review = True
+            result.review_reason = (
+                f"{self.write_failures} records could not be written; nothing was unpublished. "
+                "Fix the errors and load again."
+            )
+            return
+        missing = []
+        rows = LearningResource.objects.filter(source=self.source, published=True).values_list(
+            "pk", "resource_type", "source_id"
+        )
+        for pk, resource_type, source_id in rows.iterator(chunk_size=5000):
+            key = (resource_type, source_id)
+            if key not in self.seen_keys and key not in self.protected_keys:
+                missing.append(pk)
+        if not missing:
+            return
+        examples = LearningResource.objects.filter(pk__in=missing[:MAX_EXAMPLES]).order_by("pk")
+        for pk, resource_type, source_id, title in examples.values_list("pk", "resource_type", "source_id", "title"):
+            result.example(
+                "unpublish", {"id": pk, "resource_type": resource_type, "source_id": source_id, "title": title}
+            )
+        share = len(missing) / published_before if published_before else 1.0
+        if share > self.guard and not self.force:
+            result.needs_review = True
+            result.review_reason = (
+                f"{len(missing)} of {published_before} published resources ({share:.0%}) are missing from the "
+                f"snapshot, more than the {self.guard:.0%} guard allows; nothing was unpublished. "
+                "Check the source, then load again with force to unpublish them."
+            )
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            for start in range(0, len(missing), self.batch_size):
+                ids = missing[start : start + self.batch_size]
+                LearningResource.objects.filter(pk__in=ids).update(published=False, updated_at=now)
+                send_resources_changed(removed_ids=ids, sender="catalog")
+        result.unpublished = len(missing)
+        result.removed_ids.extend(missing)
+
+
+def load_resources(
+    source: str,
+    records: Iterable[ResourceRecord | dict],
+    *,
+    full_snapshot: bool = True,
+    force: bool = False,
+    dry_run: bool = False,
+    unpublish_guard: float | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Load `records` of `source` into the catalogue and return what happened.
+
+    - records: ResourceRecord models or dicts in that shape; any iterable, read once in batches (a generator of
+      100k records is fine). Invalid records are reported in `errors` (source id, field, message) and skipped.
+    - full_snapshot: the records are everything the source has; its published rows not among them are
+      unpublished, unless more than `unpublish_guard` (default settings.CATALOG_UNPUBLISH_GUARD) of them would
+      go: then nothing is unpublished and the result has `needs_review`. `force` unpublishes anyway. An empty
+      snapshot never unpublishes.
+    - dry_run: compute the same counts and examples, write nothing (everything is rolled back).
+    - progress: called with the number of records read after each batch.
+    `resources_changed` is sent after each batch commits (never for a dry run).
+    """
+    loader = ResourceLoader(
+        source,
+        full_snapshot=full_snapshot,
+        force=force,
+        dry_run=dry_run,
+        guard=unpublish_guard,
+        batch_size=batch_size,
+    )
+    if not dry_run:
+        return loader.run(records, progress)
+    with transaction.atomic():
+        result = loader.run(records, progress)
+        transaction.set_rollback(True)
+    return result

@@ -1,0 +1,65 @@
+"""Site-wide views: robots.txt and sitemap.xml (live pages and published catalogue resources)."""
+
+from django.contrib.sitemaps import Sitemap as DjangoSitemap
+from django.http import HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_safe
+
+from wagtail.contrib.sitemaps import views as sitemap_views
+from wagtail.contrib.sitemaps.sitemap_generator import Sitemap as PageSitemap
+
+from cms.caching import cache_public
+
+ROBOTS_ALWAYS_DISALLOWED = ("/admin/", "/django-admin/", "/imports/")
+
+
+class ResourceSitemap(DjangoSitemap):
+    """Published, visible catalogue resources, by their learner page."""
+
+    limit = 5000
+
+    def items(self):
+        from catalog.models import LearningResource
+
+        return LearningResource.objects.public().only("id", "slug", "updated_at").order_by("id")
+
+    def location(self, resource):
+        return reverse("catalog:resource-detail", kwargs={"slug": resource.slug})
+
+    def lastmod(self, resource):
+        return resource.updated_at
+
+
+def catalogue_pages_mounted() -> bool:
+    try:
+        reverse("catalog:resource-detail", kwargs={"slug": "x"})
+    except NoReverseMatch:
+        return False
+    return True
+
+
+@require_safe
+@cache_public
+def sitemap(request):
+    sitemaps = {"pages": PageSitemap}
+    if catalogue_pages_mounted():
+        sitemaps["resources"] = ResourceSitemap()
+    return sitemap_views.sitemap(request, sitemaps=sitemaps)
+
+
+@require_safe
+@cache_public
+def robots_txt(request):
+    from cms.models import SiteSettings
+    from cms.templatetags.cms_tags import site_settings_for
+
+    settings_ = site_settings_for(request) or SiteSettings()
+    lines = ["User-agent: *"]
+    if settings_.disallow_all_robots:
+        lines.append("Disallow: /")
+    else:
+        lines += [f"Disallow: {path}" for path in ROBOTS_ALWAYS_DISALLOWED]
+        extra = [line.strip() for line in settings_.robots_txt_extra.splitlines() if line.strip()]
+        lines += extra
+    lines += ["", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,0 +1,355 @@
+"""The Imports section of the Wagtail admin: sources, run history, review, schedules and the 30-day chart."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from django_q.models import Schedule
+
+from .charts import runs_per_day
+from .errors import ImporterError
+from .models import ImportRun, SourceSettings, StoredSnapshot
+from .registry import all_sources, get_source_class, is_registered
+from .runner import approve_run, reject_run
+from .schedules import describe, ensure_source_schedule, schedule_name, schedules_by_source
+from .tasks import enqueue_import
+
+VIEW_PERMISSION = "importers.view_importrun"
+RUN_PERMISSION = "importers.add_importrun"
+RUNS_PER_PAGE = 50
+
+STATUS_CLASSES = {
+    ImportRun.Status.SUCCEEDED: "w-status--primary",
+    ImportRun.Status.RUNNING: "w-status--label",
+    ImportRun.Status.SKIPPED: "",
+    ImportRun.Status.NEEDS_REVIEW: "w-status--label",
+    ImportRun.Status.REJECTED: "",
+    ImportRun.Status.FAILED: "w-status--error",
+}
+
+
+def can_view(user) -> bool:
+    return user.has_perm(VIEW_PERMISSION)
+
+
+def can_run(user) -> bool:
+    return user.has_perm(RUN_PERMISSION)
+
+
+def last_runs_by_source() -> dict[str, ImportRun]:
+    """The latest non-dry run of every source, in one query (latest id per source, then the rows)."""
+    latest_ids = (
+        ImportRun.objects.filter(dry_run=False)
+        .values("source")
+        .annotate(latest=Max("id"))
+        .values_list("latest", flat=True)
+    )
+    return {run.source: run for run in ImportRun.objects.filter(pk__in=list(latest_ids))}
+
+
+def source_rows() -> list[dict]:
+    schedules = schedules_by_source()
+    last_runs = last_runs_by_source()
+    overrides = {s.source: s for s in SourceSettings.objects.all()}
+    rows = []
+    for cls in all_sources():
+        schedule = schedules.get(cls.name)
+        setting = overrides.get(cls.name)
+        rows.append(
+            {
+                "name": cls.name,
+                "title": cls.title,
+                "kind": cls.kind,
+                "schedule": describe(schedule),
+                "next_run": schedule.next_run if schedule and schedule.repeats != 0 else None,
+                "last_run": last_runs.get(cls.name),
+                "enabled": setting.enabled if setting else True,
+            }
+        )
+    return rows
+
+
+class ImportsAdminMixin(WagtailAdminTemplateMixin):
+    header_icon = "download"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_view(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": reverse("importers_admin:index"), "label": "Imports"}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_run"] = can_run(self.request.user)
+        context["status_classes"] = STATUS_CLASSES
+        return context
+
+
+class IndexView(ImportsAdminMixin, TemplateView):
+    template_name = "importers/admin/index.html"
+    page_title = "Imports"
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": "Imports"}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sources"] = source_rows()
+        context["review_runs"] = ImportRun.objects.filter(status=ImportRun.Status.NEEDS_REVIEW, reviewed_at=None)[:20]
+        context["chart"] = runs_per_day(30)
+        context["recent_failures"] = ImportRun.objects.filter(status=ImportRun.Status.FAILED)[:5]
+        return context
+
+
+class ScheduleForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("cron", "Cron expression"), ("minutes", "Every N minutes")], label="Schedule")
+    cron = forms.CharField(required=False, help_text="e.g. 0 4 * * * (04:00 every day)", max_length=100)
+    minutes = forms.IntegerField(required=False, min_value=1, max_value=60 * 24 * 31)
+    paused = forms.BooleanField(required=False, help_text="Paused: the schedule does not run.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "cron":
+            cron = (data.get("cron") or "").strip()
+            try:
+                from croniter import croniter
+
+                valid = croniter.is_valid(cron)
+            except ImportError:  # django-q2 validates on save when croniter is absent
+                valid = len(cron.split()) == 5
+            if not valid:
+                self.add_error("cron", "Enter a valid cron expression with five fields, e.g. 0 4 * * *.")
+            data["cron"] = cron
+        elif not data.get("minutes"):
+            self.add_error("minutes", "Enter how many minutes between runs.")
+        return data
+
+
+class SourceSettingsForm(forms.Form):
+    enabled = forms.BooleanField(required=False, help_text="Off: scheduled and webhook runs are skipped.")
+    config = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "monospace"}),
+        help_text="JSON object merged over the source's settings, e.g. a CSV field mapping.",
+    )
+
+    def clean_config(self):
+        text = (self.cleaned_data.get("config") or "").strip() or "{}"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Enter a JSON object ({...}).")
+        return value
+
+
+class SourceView(ImportsAdminMixin, TemplateView):
+    template_name = "importers/admin/source.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not is_registered(kwargs["source"]):
+            raise Http404("unknown import source")
+        self.source_cls = get_source_class(kwargs["source"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return self.source_cls.title
+
+    def get_page_subtitle(self):
+        return "imports"
+
+    def get_breadcrumbs_items(self):
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.source_cls.title}]
+
+    def schedule(self) -> Schedule | None:
+        return Schedule.objects.filter(name=schedule_name(self.source_cls.name)).first()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        name = self.source_cls.name
+        schedule = self.schedule()
+        runs = ImportRun.objects.filter(source=name).select_related("snapshot", "requested_by")
+        page = Paginator(runs, RUNS_PER_PAGE).get_page(self.request.GET.get("p"))
+        overrides = SourceSettings.objects.filter(source=name).first()
+        context.update(
+            source=self.source_cls,
+            schedule=schedule,
+            schedule_text=describe(schedule),
+            runs=page,
+            counts=dict(runs.values_list("status").annotate(n=Count("id")).values_list("status", "n")),
+            snapshots=StoredSnapshot.objects.filter(source=name)[:10],
+            chart=runs_per_day(30, source=name),
+            webhook_url=reverse("import-webhook", args=[name]),
+            schedule_form=kwargs.get("schedule_form")
+            or ScheduleForm(
+                initial={
+                    "kind": "minutes" if schedule and schedule.schedule_type == Schedule.MINUTES else "cron",
+                    "cron": schedule.cron if schedule else self.source_cls.schedule().get("cron", ""),
+                    "minutes": schedule.minutes if schedule else self.source_cls.schedule().get("minutes"),
+                    "paused": bool(schedule and schedule.repeats == 0),
+                }
+            ),
+            settings_form=kwargs.get("settings_form")
+            or SourceSettingsForm(
+                initial={
+                    "enabled": overrides.enabled if overrides else True,
+                    "config": json.dumps(overrides.config if overrides else {}, indent=2),
+                }
+            ),
+            default_config=json.dumps(self.source_cls.default_config(), indent=2, default=str, sort_keys=True),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not can_run(request.user):
+            raise PermissionDenied
+        name = self.source_cls.name
+        if "save_schedule" in request.POST:
+            form = ScheduleForm(request.POST)
+            if not form.is_valid():
+                return self.render_to_response(self.get_context_data(schedule_form=form))
+            schedule = self.schedule() or ensure_source_schedule(name)
+            data = form.cleaned_data
+            if data["kind"] == "cron":
+                schedule.schedule_type, schedule.cron, schedule.minutes = Schedule.CRON, data["cron"], None
+            else:
+                schedule.schedule_type, schedule.minutes, schedule.cron = Schedule.MINUTES, data["minutes"], None
+            schedule.repeats = 0 if data["paused"] else -1
+            schedule.save()
+            messages.success(request, f"Schedule of {self.source_cls.title} saved: {describe(schedule)}.")
+        elif "save_settings" in request.POST:
+            form = SourceSettingsForm(request.POST)
+            if not form.is_valid():
+                return self.render_to_response(self.get_context_data(settings_form=form))
+            SourceSettings.objects.update_or_create(
+                source=name, defaults={"enabled": form.cleaned_data["enabled"], "config": form.cleaned_data["config"]}
+            )
+            messages.success(request, f"Settings of {self.source_cls.title} saved.")
+        return redirect("importers_admin:source", name)
+
+
+class RunView(ImportsAdminMixin, TemplateView):
+    """One run: counts, errors, warnings, diff; the review screen (approve / reject) for needs-review runs."""
+
+    template_name = "importers/admin/run.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.run = get_object_or_404(
+            ImportRun.objects.select_related("snapshot", "requested_by", "reviewed_by", "replay_of"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return f"Run #{self.run.pk}"
+
+    def get_page_subtitle(self):
+        return self.run.source
+
+    def get_breadcrumbs_items(self):
+        items = super().get_breadcrumbs_items()
+        if is_registered(self.run.source):
+            items.append({"url": reverse("importers_admin:source", args=[self.run.source]), "label": self.run.source})
+        return [*items, {"url": "", "label": f"Run #{self.run.pk}"}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.run
+        diff = run.diff or {}
+        context.update(
+            run=run,
+            awaiting_review=run.status == ImportRun.Status.NEEDS_REVIEW and run.reviewed_at is None,
+            diff_sections=[
+                (label, diff.get(key) or [], diff.get(f"{key}_count", len(diff.get(key) or [])))
+                for key, label in (
+                    ("would_create", "Would create"),
+                    ("would_update", "Would update"),
+                    ("would_unpublish", "Would unpublish"),
+                )
+            ],
+            traceback=diff.get("traceback", ""),
+            replays=run.replays.all()[:10],
+            snapshot_documents=[
+                {**doc, "origin": (doc.get("metadata") or {}).get("url") or (doc.get("metadata") or {}).get("path", "")}
+                for doc in (run.snapshot.documents[:50] if run.snapshot else [])
+            ],
+        )
+        return context
+
+
+def _check_run_permission(request):
+    if not can_run(request.user):
+        raise PermissionDenied
+
+
+@require_POST
+def run_source(request, source):
+    _check_run_permission(request)
+    if not is_registered(source):
+        raise Http404("unknown import source")
+    dry_run = request.POST.get("dry_run") in ("1", "true", "on")
+    force = request.POST.get("force") in ("1", "true", "on")
+    enqueue_import(source, trigger=ImportRun.Trigger.MANUAL, dry_run=dry_run, force=force, user_id=request.user.pk)
+    label = "Dry run" if dry_run else "Import"
+    messages.success(request, f"{label} of {source} queued; it appears in the run history when it starts.")
+    return redirect(request.POST.get("next") or reverse("importers_admin:source", args=[source]))
+
+
+@require_POST
+def replay_snapshot(request, pk):
+    _check_run_permission(request)
+    snapshot = get_object_or_404(StoredSnapshot, pk=pk)
+    if not is_registered(snapshot.source):
+        raise Http404("the snapshot's source is no longer registered")
+    dry_run = request.POST.get("dry_run") in ("1", "true", "on")
+    enqueue_import(
+        snapshot.source,
+        trigger=ImportRun.Trigger.MANUAL,
+        snapshot_id=snapshot.pk,
+        replay=True,
+        dry_run=dry_run,
+        user_id=request.user.pk,
+    )
+    messages.success(request, f"Replay of snapshot #{snapshot.pk} of {snapshot.source} queued.")
+    return redirect("importers_admin:source", snapshot.source)
+
+
+@require_POST
+def approve(request, pk):
+    _check_run_permission(request)
+    run = get_object_or_404(ImportRun, pk=pk)
+    try:
+        approve_run(run, request.user)
+    except ImporterError as exc:
+        messages.error(request, str(exc))
+        return redirect("importers_admin:run", run.pk)
+    messages.success(request, f"Run #{run.pk} approved: its snapshot is being imported again with force.")
+    return redirect("importers_admin:source", run.source)
+
+
+@require_POST
+def reject(request, pk):
+    _check_run_permission(request)
+    run = get_object_or_404(ImportRun, pk=pk)
+    try:
+        reject_run(run, request.user, note=request.POST.get("note", "")[:1000])
+    except ImporterError as exc:
+        messages.error(request, str(exc))
+        return redirect("importers_admin:run", run.pk)
+    messages.success(request, f"Run #{run.pk} rejected; the catalogue keeps its current state.")
+    return redirect("importers_admin:source", run.source)

@@ -1,0 +1,151 @@
+"""manage.py import SOURCE [--file PATH | --url URL | --snapshot ID] [--dry-run] [--force]; manage.py import --list"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from importers.errors import SourceNotFound
+from importers.models import ImportRun
+from importers.registry import all_sources
+from importers.runner import Progress as RunProgress
+from importers.runner import run_import
+from importers.schedules import describe, schedules_by_source
+
+
+class _BarProgress(RunProgress):
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.fetch = bar.add_task("fetch", total=None, count="0 documents")
+        self.load = None
+        self.documents = 0
+        self.records_done = 0
+
+    def stage(self, name: str) -> None:
+        if name == "load" and self.load is None:
+            self.bar.update(self.fetch, total=1, completed=1)
+            self.load = self.bar.add_task("load", total=None, count="0 records")
+
+    def document(self, name: str, size: int) -> None:
+        self.documents += 1
+        self.bar.update(self.fetch, count=f"{self.documents} documents ({name})")
+
+    def records(self, count: int) -> None:
+        self.records_done += count
+        if self.load is not None:
+            self.bar.update(self.load, count=f"{self.records_done:,} records")
+
+
+class Command(BaseCommand):
+    help = "Import one source now (fetch or a given snapshot → catalogue), or list the sources with --list."
+
+    def add_arguments(self, parser):
+        parser.add_argument("source", nargs="?", help="Source name (see --list).")
+        parser.add_argument("--list", action="store_true", help="List the registered sources and their last runs.")
+        given = parser.add_mutually_exclusive_group()
+        given.add_argument("--file", help="Import this file or directory instead of fetching the source.")
+        given.add_argument("--url", help="Import the snapshot at this URL instead of fetching the source.")
+        given.add_argument("--snapshot", type=int, help="Replay this stored snapshot (its id, see the admin).")
+        parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
+        parser.add_argument("--force", action="store_true", help="Import even if unchanged; bypass the guard.")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar (logs, CI).")
+
+    def handle(self, *args, **options):
+        console = Console(file=self.stdout._out, width=120, soft_wrap=False)
+        if options["list"]:
+            self.list_sources(console)
+            return
+        source = options["source"]
+        if not source:
+            raise CommandError("give a source name, or --list to see them")
+        show_bar = not options["no_progress"] and console.is_terminal
+        bar = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[count]}"),
+            TimeElapsedColumn(),
+            console=Console(file=self.stderr._out),
+            transient=True,
+            disable=not show_bar,
+        )
+        try:
+            with bar:
+                run = run_import(
+                    source,
+                    trigger=ImportRun.Trigger.CLI,
+                    dry_run=options["dry_run"],
+                    force=options["force"],
+                    file=options["file"],
+                    url=options["url"],
+                    snapshot_id=options["snapshot"],
+                    replay=options["snapshot"] is not None,
+                    progress=_BarProgress(bar),
+                )
+        except SourceNotFound as exc:
+            raise CommandError(str(exc)) from None
+        self.summarise(console, run)
+        if run.status == ImportRun.Status.FAILED:
+            raise CommandError(f"import of {source} failed: {run.message}")
+
+    def summarise(self, console: Console, run: ImportRun) -> None:
+        title = f"{run.source}: run #{run.pk} {run.get_status_display().lower()}{' (dry run)' if run.dry_run else ''}"
+        table = Table(title=title, show_header=True)
+        for column in ("records", "created", "updated", "unchanged", "unpublished", "failed", "seconds"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            *(
+                str(getattr(run, name))
+                for name in ("records", "created", "updated", "unchanged", "unpublished", "failed")
+            ),
+            f"{run.duration or 0:.1f}",
+        )
+        console.print(table)
+        if run.snapshot_sha256:
+            console.print(f"snapshot {run.snapshot_id or '-'} sha256 {run.snapshot_sha256[:16]}…")
+        if run.message:
+            console.print(f"[bold]{run.get_status_display()}:[/bold] {run.message}", markup=True, highlight=False)
+        for error in run.errors[:10]:
+            where = " ".join(str(error.get(k)) for k in ("source_id", "field") if error.get(k))
+            console.print(f"  error {where}: {error.get('message', '')}", markup=False, highlight=False)
+        if run.error_count > 10:
+            console.print(f"  … and {run.error_count - 10} more errors (see the admin)")
+        for warning in run.warnings[:5]:
+            console.print(f"  warning: {warning}", markup=False, highlight=False)
+        if run.dry_run:
+            for kind in ("would_create", "would_update", "would_unpublish"):
+                examples = run.diff.get(kind) or []
+                if examples:
+                    count = run.diff.get(f"{kind}_count", len(examples))
+                    console.print(f"{kind.replace('_', ' ')} ({count}):")
+                    for example in examples[:5]:
+                        label = (
+                            example.get("title") or example.get("source_id") if isinstance(example, dict) else example
+                        )
+                        console.print(f"  {label}", markup=False, highlight=False)
+
+    def list_sources(self, console: Console) -> None:
+        schedules = schedules_by_source()
+        last_runs = {}
+        for run in ImportRun.objects.filter(dry_run=False).order_by("source", "-started_at", "-pk"):
+            last_runs.setdefault(run.source, run)
+        table = Table(title="Import sources")
+        for column in ("source", "title", "kind", "schedule", "last run", "status", "changes", "next run"):
+            table.add_column(column)
+        for cls in all_sources():
+            run = last_runs.get(cls.name)
+            schedule = schedules.get(cls.name)
+            table.add_row(
+                cls.name,
+                cls.title,
+                cls.kind,
+                describe(schedule) if schedule else f"{describe(None)} (default {cls.schedule()})",
+                f"{run.started_at:%Y-%m-%d %H:%M}" if run else "never",
+                run.get_status_display() if run else "",
+                str(run.changes) if run else "",
+                f"{schedule.next_run:%Y-%m-%d %H:%M}" if schedule and schedule.next_run else "",
+            )
+        console.print(table)

@@ -1,0 +1,144 @@
+"""The engine interface: what every search engine (database, OpenSearch, later vectors) implements.
+
+An engine stores `IndexDocument`s and answers `SearchRequest`s with `SearchResults`. Query parsing, synonyms,
+typo corrections and the final public-visibility check happen once, in `search.service`, so every engine (and a
+hybrid of several, fused by `search.ranking.reciprocal_rank_fusion`) sees the same normalised request.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SORTS = {
+    "relevance": "Relevance",
+    "newest": "Newest",
+    "start_date": "Start date",
+    "popularity": "Popularity",
+}
+
+
+@dataclass
+class IndexDocument:
+    """One object flattened for indexing (built by `search.documents`)."""
+
+    key: str
+    kind: str
+    object_id: int
+    doc_type: str
+    title: str
+    url: str = ""
+    image_url: str = ""
+    summary: str = ""
+    people: str = ""
+    body: str = ""
+    content: str = ""
+    boost: float = 1.0
+    popularity: int = 0
+    published_at: datetime | None = None
+    start_date: datetime | None = None
+    ended_at: datetime | None = None
+    # facet key → [(value, label), ...]
+    facets: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    display: dict = field(default_factory=dict)
+
+
+@dataclass
+class SearchRequest:
+    """A parsed query. `terms` are what the learner typed; `expansions` come from synonyms and typo fixes."""
+
+    text: str = ""
+    terms: list[str] = field(default_factory=list)
+    expansions: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    offset: int = 0
+    limit: int = 20
+    facets: bool = True
+    highlight: bool = True
+
+    @property
+    def all_terms(self) -> list[str]:
+        return list(dict.fromkeys([*self.terms, *self.expansions]))
+
+    @property
+    def is_browse(self) -> bool:
+        return not self.terms
+
+
+@dataclass
+class SearchHit:
+    key: str
+    kind: str
+    object_id: int
+    doc_type: str
+    title: str
+    url: str
+    summary: str = ""
+    image_url: str = ""
+    score: float = 0.0
+    title_html: str = ""  # escaped, with <mark> around matches
+    snippet_html: str = ""
+    display: dict = field(default_factory=dict)
+    published_at: datetime | None = None
+    start_date: datetime | None = None
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+    parent: str = ""  # hierarchical facets: the parent's value
+
+
+@dataclass
+class FacetResult:
+    key: str
+    label: str
+    options: list[FacetOption] = field(default_factory=list)
+
+
+@dataclass
+class SearchResults:
+    total: int
+    hits: list[SearchHit]
+    facets: list[FacetResult] = field(default_factory=list)
+    # facet key → {value: count}; the service turns these into FacetResults with labels.
+    facet_counts: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    did_you_mean: str = ""
+
+
+class SearchEngine:
+    """Base class of the engines. Writes happen in tasks and commands only, never in a search request."""
+
+    name = "base"
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        """Add or replace documents (by key); return how many were written."""
+        raise NotImplementedError
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Remove documents by key; unknown keys are ignored."""
+        raise NotImplementedError
+
+    def rebuild(
+        self, documents: Iterable[IndexDocument], *, total: int | None = None, progress: Callable[[int], None] = None
+    ) -> int:
+        """Build a complete new index from `documents` and swap it in atomically; readers never see a partial one."""
+        raise NotImplementedError
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        """Match, filter, facet, sort, paginate and highlight. Must not write."""
+        raise NotImplementedError
+
+    def suggest(self, prefix_terms: list[str], limit: int = 8) -> list[SearchHit]:
+        """Documents whose titles complete what was typed (the last term is a prefix)."""
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def indexed_keys(self) -> set[str]:
+        """Every indexed key (for checks and tests)."""
+        raise NotImplementedError

@@ -1,0 +1,504 @@
+# ruff: noqa: S608 - SQL here is assembled from constants (table names, placeholders, column weights, numbered
+# facet flags); every value a learner or an import supplies is passed as a query parameter.
+"""The embedded database engine: our own denormalised document table searched with the database's full-text
+search — SQLite FTS5 (porter stemming, accents folded, bm25 with column weights) or PostgreSQL (weighted tsvector,
+unaccent, ts_rank) — with OR semantics, facets computed in SQL, and trigram/edit-distance typo candidates.
+
+Wagtail's database backend is not used: it matches all words or nothing and, on SQLite, neither stems nor keeps
+field weights apart (see ARCHITECTURE.md, measured facts).
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from ..models import SearchDocument, SearchFacetValue, SearchTerm
+from ..text import MARK_CLOSE, MARK_OPEN, marked_to_html, vocabulary
+from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults
+
+DOC_TABLE = SearchDocument._meta.db_table
+FACET_TABLE = SearchFacetValue._meta.db_table
+TERM_TABLE = SearchTerm._meta.db_table
+BATCH = 500
+DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
+# Results, totals and facet counts of a text query cover its best text matches only: latency stays flat as the
+# catalogue grows, and a long tail of one-weak-word matches does not pad counts (nobody pages past 50 pages).
+MAX_CANDIDATES = 1000
+
+ORDER_BY = {
+    "relevance": "score DESC, id",
+    "newest": "CASE WHEN published_at IS NULL THEN 1 ELSE 0 END, published_at DESC, id DESC",
+    "start_date": "CASE WHEN start_date IS NULL THEN 1 ELSE 0 END, start_date ASC, score DESC, id",
+    "popularity": "popularity DESC, score DESC, id",
+}
+
+
+class Dialect:
+    """What differs between SQLite and PostgreSQL: text storage, matching, scoring, highlighting, typos."""
+
+    def write_text(self, cursor, documents: list[tuple[int, IndexDocument]]) -> None:
+        raise NotImplementedError
+
+    def delete_text(self, cursor, ids: list[int] | None) -> None:
+        raise NotImplementedError
+
+    def match(self, terms: list[str], prefix_last: bool = False, title_only: bool = False):
+        """(FROM/WHERE sql, params, score sql, score params) selecting documents matching any term."""
+        raise NotImplementedError
+
+    def candidates(self, terms: list[str]) -> tuple[str, list]:
+        """A query selecting (id, rank) of the MAX_CANDIDATES best text matches of any term, best first."""
+        raise NotImplementedError
+
+    def highlights(self, cursor, terms: list[str], ids: list[int]) -> dict[int, tuple[str, str]]:
+        raise NotImplementedError
+
+    def typo_candidates(self, cursor, term: str) -> list[tuple[str, int]]:
+        raise NotImplementedError
+
+
+class SQLiteDialect(Dialect):
+    # bm25 weights of the FTS5 columns: title, people, body, content.
+    WEIGHTS = "10.0, 4.0, 2.0, 0.5"
+
+    @staticmethod
+    def fts_query(terms: list[str], prefix_last: bool = False, operator: str = "OR") -> str:
+        # Tokens hold only word characters, dots and hyphens, so quoting makes each one a plain FTS5 string.
+        parts = [f'"{term}"' for term in terms]
+        if prefix_last and parts:
+            parts[-1] += "*"
+        return f" {operator} ".join(parts)
+
+    def write_text(self, cursor, documents):
+        cursor.executemany(
+            "INSERT INTO search_fts (rowid, title, people, body, content) VALUES (%s, %s, %s, %s, %s)",
+            [(pk, doc.title, doc.people, doc.body, doc.content) for pk, doc in documents],
+        )
+
+    def delete_text(self, cursor, ids):
+        if ids is None:
+            cursor.execute("DELETE FROM search_fts")
+            return
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+    def match(self, terms, prefix_last=False, title_only=False):
+        query = self.fts_query(terms, prefix_last, "AND" if title_only else "OR")
+        if title_only:
+            query = f"{{title}} : ({query})"
+        sql = f"FROM search_fts JOIN {DOC_TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s"
+        return sql, [query], f"(-bm25(search_fts, {self.WEIGHTS}))", []
+
+    def candidates(self, terms):
+        return (
+            f"SELECT rowid AS id, -bm25(search_fts, {self.WEIGHTS}) AS rank FROM search_fts "
+            "WHERE search_fts MATCH %s ORDER BY rank DESC LIMIT %s",
+            [self.fts_query(terms), MAX_CANDIDATES],
+        )
+
+    def highlights(self, cursor, terms, ids):
+        marks = [MARK_OPEN, MARK_CLOSE]
+        cursor.execute(
+            "SELECT rowid, highlight(search_fts, 0, %s, %s), snippet(search_fts, 2, %s, %s, '…', 28), "
+            "snippet(search_fts, 3, %s, %s, '…', 28) FROM search_fts WHERE search_fts MATCH %s "
+            f"AND rowid IN ({', '.join(['%s'] * len(ids))})",
+            [*marks, *marks, *marks, self.fts_query(terms), *ids],
+        )
+        result = {}
+        for pk, title, body, content in cursor.fetchall():
+            snippet = body if MARK_OPEN in (body or "") else content if MARK_OPEN in (content or "") else ""
+            result[pk] = (title or "", snippet)
+        return result
+
+    def typo_candidates(self, cursor, term):
+        from ..text import edit_distance
+
+        limit = 1 if len(term) <= 5 else 2
+        candidates = []
+        for word, frequency in _vocabulary_by_length(cursor, term, limit):
+            distance = edit_distance(term, word, limit)
+            if distance <= limit:
+                candidates.append((word, distance, frequency))
+        candidates.sort(key=lambda item: (item[1], -item[2]))
+        return [(word, distance) for word, distance, _ in candidates[:3]]
+
+
+def _vocabulary_by_length(cursor, term: str, spread: int):
+    # Typos rarely change the first letter (or swap the first two); this keeps the scan small.
+    cursor.execute(
+        f"SELECT term, frequency FROM {TERM_TABLE} WHERE (term >= %s AND term < %s OR term >= %s AND term < %s) "
+        "AND length(term) BETWEEN %s AND %s",
+        [term[0], term[0] + "\uffff", term[1::-1], term[1::-1] + "\uffff", len(term) - spread, len(term) + spread],
+    )
+    return cursor.fetchall()
+
+
+class PostgresDialect(Dialect):
+    # ts_rank weights in the order {D, C, B, A}: content, body, people, title.
+    WEIGHTS = "'{0.05, 0.2, 0.4, 1.0}'"
+    VECTOR = (
+        "setweight(to_tsvector('english', unaccent(coalesce(title, ''))), 'A') || "
+        "setweight(to_tsvector('english', unaccent(coalesce(people, ''))), 'B') || "
+        "setweight(to_tsvector('english', unaccent(coalesce(body, ''))), 'C') || "
+        "setweight(to_tsvector('english', unaccent(left(coalesce(content, ''), 500000))), 'D')"
+    )
+
+    @staticmethod
+    def ts_query(terms: list[str], prefix_last: bool = False, title_only: bool = False) -> str:
+        weight = "A" if title_only else ""
+        parts = [f"'{term}'" + (":" + weight if weight else "") for term in terms]
+        if prefix_last and parts:
+            parts[-1] = f"'{terms[-1]}':*{weight}"
+        return (" & " if title_only else " | ").join(parts)
+
+    def write_text(self, cursor, documents):
+        ids = [pk for pk, _ in documents]
+        cursor.execute(
+            f"UPDATE {DOC_TABLE} SET search_vector = {self.VECTOR} WHERE id = ANY(%s)",
+            [ids],
+        )
+
+    def delete_text(self, cursor, ids):
+        pass  # the vector lives on the document row
+
+    def match(self, terms, prefix_last=False, title_only=False):
+        sql = (
+            f"FROM {DOC_TABLE} d CROSS JOIN (SELECT to_tsquery('english', unaccent(%s)) AS q) tq "
+            "WHERE d.search_vector @@ tq.q"
+        )
+        return (
+            sql,
+            [self.ts_query(terms, prefix_last, title_only)],
+            f"ts_rank({self.WEIGHTS}, d.search_vector, tq.q, 1)",
+            [],
+        )
+
+    def candidates(self, terms):
+        return (
+            f"SELECT d.id AS id, ts_rank({self.WEIGHTS}, d.search_vector, tq.q, 1) AS rank FROM {DOC_TABLE} d "
+            "CROSS JOIN (SELECT to_tsquery('english', unaccent(%s)) AS q) tq WHERE d.search_vector @@ tq.q "
+            "ORDER BY rank DESC LIMIT %s",
+            [self.ts_query(terms), MAX_CANDIDATES],
+        )
+
+    def highlights(self, cursor, terms, ids):
+        options = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
+        cursor.execute(
+            "SELECT d.id, ts_headline('english', d.title, tq.q, %s), "
+            "ts_headline('english', d.body, tq.q, %s), "
+            "ts_headline('english', left(d.content, 100000), tq.q, %s) "
+            f"FROM {DOC_TABLE} d CROSS JOIN (SELECT to_tsquery('english', unaccent(%s)) AS q) tq WHERE d.id = ANY(%s)",
+            [
+                options + ", HighlightAll=true",
+                options + ', MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "',
+                options + ", MaxWords=35, MinWords=15, MaxFragments=1",
+                self.ts_query(terms),
+                ids,
+            ],
+        )
+        result = {}
+        for pk, title, body, content in cursor.fetchall():
+            snippet = body if MARK_OPEN in (body or "") else content if MARK_OPEN in (content or "") else ""
+            result[pk] = (title or "", snippet)
+        return result
+
+    def typo_candidates(self, cursor, term):
+        from ..text import edit_distance
+
+        limit = 1 if len(term) <= 5 else 2
+        cursor.execute(
+            f"SELECT term, frequency FROM {TERM_TABLE} WHERE term %% %s "
+            "ORDER BY similarity(term, %s) DESC, frequency DESC LIMIT 20",
+            [term, term],
+        )
+        candidates = []
+        for word, frequency in cursor.fetchall():
+            distance = edit_distance(term, word, limit)
+            if distance <= limit:
+                candidates.append((word, distance, frequency))
+        candidates.sort(key=lambda item: (item[1], -item[2]))
+        return [(word, distance) for word, distance, _ in candidates[:3]]
+
+
+def add_vocabulary(documents: list[IndexDocument], counter: Counter | None = None) -> None:
+    """Record the documents' words for typo tolerance: in `counter` during a rebuild, else in the table."""
+    words: set[str] = set()
+    for doc in documents:
+        doc_words = vocabulary(f"{doc.title} {doc.people} {doc.body}")
+        words |= doc_words
+        if counter is not None:
+            counter.update(doc_words)
+    if counter is None and words:
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=word[:64]) for word in words], ignore_conflicts=True, batch_size=2000
+        )
+
+
+def replace_vocabulary(counter: Counter) -> None:
+    """Replace the vocabulary with the words counted during a rebuild (call inside the rebuild's transaction)."""
+    SearchTerm.objects.all().delete()
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(term=word[:64], frequency=count) for word, count in counter.items()],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+
+
+def dialect_for(vendor: str) -> Dialect:
+    if vendor == "postgresql":
+        return PostgresDialect()
+    if vendor == "sqlite":
+        return SQLiteDialect()
+    raise NotImplementedError(f"the database search engine supports SQLite and PostgreSQL, not {vendor}")
+
+
+class DatabaseEngine(SearchEngine):
+    """Search in the project's own database (SQLite FTS5 or PostgreSQL full-text search)."""
+
+    name = "database"
+
+    @property
+    def dialect(self) -> Dialect:
+        return dialect_for(connection.vendor)
+
+    # --- Writing ---------------------------------------------------------------------------------
+
+    def _write(self, documents: list[IndexDocument], terms: Counter | None = None) -> None:
+        keys = [doc.key for doc in documents]
+        self._delete_keys(keys)
+        rows = SearchDocument.objects.bulk_create(
+            [
+                SearchDocument(
+                    key=doc.key,
+                    kind=doc.kind,
+                    object_id=doc.object_id,
+                    doc_type=doc.doc_type,
+                    title=doc.title[:512],
+                    url=doc.url[:2048],
+                    image_url=doc.image_url[:2048],
+                    summary=doc.summary,
+                    people=doc.people,
+                    body=doc.body,
+                    content=doc.content,
+                    boost=doc.boost,
+                    popularity=doc.popularity,
+                    published_at=doc.published_at,
+                    start_date=doc.start_date,
+                    ended_at=doc.ended_at,
+                    display=doc.display,
+                )
+                for doc in documents
+            ]
+        )
+        if rows and rows[0].pk is None:  # databases without RETURNING on bulk insert
+            ids = dict(SearchDocument.objects.filter(key__in=keys).values_list("key", "pk"))
+            for row in rows:
+                row.pk = ids[row.key]
+        SearchFacetValue.objects.bulk_create(
+            [
+                SearchFacetValue(document_id=row.pk, facet=facet, value=str(value)[:200], label=str(label)[:255])
+                for row, doc in zip(rows, documents, strict=True)
+                for facet, values in doc.facets.items()
+                for value, label in values
+                if value not in (None, "")
+            ],
+            batch_size=2000,
+        )
+        with connection.cursor() as cursor:
+            self.dialect.write_text(cursor, [(row.pk, doc) for row, doc in zip(rows, documents, strict=True)])
+        add_vocabulary(documents, terms)
+
+    def _delete_keys(self, keys: list[str]) -> int:
+        ids = list(SearchDocument.objects.filter(key__in=keys).values_list("pk", flat=True))
+        if ids:
+            with connection.cursor() as cursor:
+                self.dialect.delete_text(cursor, ids)
+            SearchFacetValue.objects.filter(document_id__in=ids).delete()
+            SearchDocument.objects.filter(pk__in=ids).delete()
+        return len(ids)
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        written, batch = 0, []
+        with transaction.atomic():
+            for doc in documents:
+                batch.append(doc)
+                if len(batch) >= BATCH:
+                    self._write(batch)
+                    written += len(batch)
+                    batch = []
+            if batch:
+                self._write(batch)
+                written += len(batch)
+        return written
+
+    def delete(self, keys: Iterable[str]) -> int:
+        keys = list(keys)
+        deleted = 0
+        with transaction.atomic():
+            for start in range(0, len(keys), BATCH):
+                deleted += self._delete_keys(keys[start : start + BATCH])
+        return deleted
+
+    def rebuild(self, documents, *, total=None, progress=None) -> int:
+        """Rebuild inside one transaction: other connections keep reading the old index until it commits."""
+        written, batch, terms = 0, [], Counter()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                self.dialect.delete_text(cursor, None)
+            SearchFacetValue.objects.all().delete()
+            SearchDocument.objects.all().delete()
+            for doc in documents:
+                batch.append(doc)
+                if len(batch) >= BATCH:
+                    self._write(batch, terms)
+                    written += len(batch)
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+            if batch:
+                self._write(batch, terms)
+                written += len(batch)
+                if progress:
+                    progress(len(batch))
+            replace_vocabulary(terms)
+        return written
+
+    # --- Reading ---------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return SearchDocument.objects.count()
+
+    def indexed_keys(self) -> set[str]:
+        return set(SearchDocument.objects.values_list("key", flat=True))
+
+    def _candidates(self, request: SearchRequest):
+        """The CTE selecting matching documents with their score and one flag per selected facet."""
+        from ..documents import decay_cutoff
+
+        cutoff = connection.ops.adapt_datetimefield_value(decay_cutoff())
+        flags, flag_params, flag_keys = [], [], []
+        for facet, values in request.filters.items():
+            if not values:
+                continue
+            flag_keys.append(facet)
+            flags.append(
+                f"d.id IN (SELECT document_id FROM {FACET_TABLE} WHERE facet = %s "
+                f"AND value IN ({', '.join(['%s'] * len(values))})) AS f_{len(flags)}"
+            )
+            flag_params.extend([facet, *values])
+        if request.is_browse:
+            prefix, prefix_params, rank, source = "WITH ", [], "1.0", f"FROM {DOC_TABLE} d"
+        else:
+            candidates, prefix_params = self.dialect.candidates(request.all_terms)
+            prefix, rank = f"WITH c AS MATERIALIZED ({candidates}), ", "c.rank"
+            source = f"FROM c JOIN {DOC_TABLE} d ON d.id = c.id"
+        columns = ", ".join(
+            [
+                "d.id AS id",
+                f"{rank} * d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
+                "d.popularity AS popularity",
+                "d.published_at AS published_at",
+                "d.start_date AS start_date",
+                *flags,
+            ]
+        )
+        # MATERIALIZED: compute the candidates once; the planner must not re-run the text match per facet row.
+        sql = f"{prefix}m AS MATERIALIZED (SELECT {columns} {source})"
+        return sql, [*prefix_params, cutoff, *flag_params], flag_keys
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        cte, params, flag_keys = self._candidates(request)
+        every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys))) or "1 = 1"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} "
+                f"ORDER BY {ORDER_BY.get(request.sort, ORDER_BY['relevance'])} LIMIT %s OFFSET %s",
+                [*params, request.limit, request.offset],
+            )
+            rows = cursor.fetchall()
+            if rows:
+                total = rows[0][2]
+            elif request.offset:
+                cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", params)
+                total = cursor.fetchone()[0]
+            else:
+                total = 0
+            facet_counts = self._facet_counts(cursor, cte, params, flag_keys) if request.facets else {}
+            ids = [row[0] for row in rows]
+            highlights = (
+                self.dialect.highlights(cursor, request.all_terms, ids)
+                if ids and request.highlight and not request.is_browse
+                else {}
+            )
+        scores = {row[0]: float(row[1] or 0) for row in rows}
+        documents = SearchDocument.objects.defer("people", "body", "content").in_bulk(ids)
+        hits = []
+        for pk in ids:
+            document = documents.get(pk)
+            if document is None:  # removed between the two queries
+                continue
+            title_marked, snippet_marked = highlights.get(pk, ("", ""))
+            hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
+        return SearchResults(total=total, hits=hits, facet_counts=facet_counts)
+
+    def _facet_counts(self, cursor, cte, params, flag_keys) -> dict[str, dict[str, tuple[int, str]]]:
+        # Each facet's counts apply every other facet's selection (OR within a facet, AND across facets).
+        where, case_params = "", []
+        if flag_keys:
+            cases = []
+            for index, facet in enumerate(flag_keys):
+                others = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys)) if i != index) or "1 = 1"
+                cases.append(f"WHEN %s THEN ({others})")
+                case_params.append(facet)
+            every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys)))
+            where = f"WHERE CASE fv.facet {' '.join(cases)} ELSE ({every}) END"
+        cursor.execute(
+            f"{cte} SELECT fv.facet, fv.value, MAX(fv.label), COUNT(*) FROM m "
+            f"JOIN {FACET_TABLE} fv ON fv.document_id = m.id {where} GROUP BY fv.facet, fv.value",
+            [*params, *case_params],
+        )
+        counts: dict[str, dict[str, tuple[int, str]]] = {}
+        for facet, value, label, count in cursor.fetchall():
+            counts.setdefault(facet, {})[value] = (count, label or value)
+        return counts
+
+    def suggest(self, prefix_terms, limit=8):
+        if not prefix_terms:
+            return []
+        source, params, score, score_params = self.dialect.match(prefix_terms, prefix_last=True, title_only=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT d.id FROM (SELECT d.id AS id, ({score}) * d.boost AS score {source}) d "
+                "ORDER BY score DESC, id LIMIT %s",
+                [*score_params, *params, limit],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        documents = SearchDocument.objects.defer("people", "body", "content").in_bulk(ids)
+        return [_hit(documents[pk], 0.0, "", "") for pk in ids if pk in documents]
+
+    def typo_candidates(self, term: str) -> list[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            return self.dialect.typo_candidates(cursor, term)
+
+
+def _hit(document: SearchDocument, score: float, title_marked: str, snippet_marked: str) -> SearchHit:
+    from django.utils.html import escape
+
+    return SearchHit(
+        key=document.key,
+        kind=document.kind,
+        object_id=document.object_id,
+        doc_type=document.doc_type,
+        title=document.title,
+        url=document.url,
+        summary=document.summary,
+        image_url=document.image_url,
+        score=score,
+        title_html=marked_to_html(title_marked) if title_marked else escape(document.title),
+        snippet_html=marked_to_html(snippet_marked) if snippet_marked else "",
+        display=document.display,
+        published_at=document.published_at,
+        start_date=document.start_date,
+    )

@@ -1,0 +1,103 @@
+"""Search storage: the database engine's denormalised documents, its facet postings, the vocabulary used for typo
+tolerance, and the editor-maintained synonym list (shared by every engine).
+
+On SQLite an FTS5 table (`search_fts`, rowid = document id) holds the document text; on PostgreSQL a weighted
+`search_vector` tsvector column is added to the document table. Both are created by migration 0002, guarded by
+database vendor, and are not Django fields so that the models stay portable.
+"""
+
+import re
+
+from django.db import models
+
+from wagtail.admin.panels import FieldPanel
+from wagtail.search import index
+
+
+class SearchDocument(models.Model):
+    """One indexed object (a public resource, a live page, a news item) flattened for search and display."""
+
+    key = models.CharField(max_length=64, unique=True, help_text='"resource:12", "page:5", "news:3".')
+    kind = models.CharField(max_length=16, db_index=True)
+    object_id = models.BigIntegerField()
+    doc_type = models.CharField(max_length=32, help_text="The value of the type facet: course, video, page, news...")
+    title = models.CharField(max_length=512)
+    url = models.CharField(max_length=2048, blank=True)
+    image_url = models.CharField(max_length=2048, blank=True)
+    summary = models.TextField(blank=True, help_text="Plain text shown under the title.")
+    # Weighted text: title (A) > people (B: topics, instructors, offeror, course numbers) > body (C) > content (D).
+    people = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    content = models.TextField(blank=True)
+    # Ranking inputs.
+    boost = models.FloatField(default=1.0, help_text="Popularity × featured, computed when indexed.")
+    popularity = models.PositiveIntegerField(default=0)
+    published_at = models.DateTimeField(null=True, blank=True)
+    start_date = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When the resource's last run ended.")
+    display = models.JSONField(default=dict, blank=True, help_text="Facet labels and details shown in results.")
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "object_id"], name="search_doc_kind_obj"),
+            models.Index(fields=["popularity"], name="search_doc_popularity"),
+            models.Index(fields=["published_at"], name="search_doc_published"),
+            models.Index(fields=["start_date"], name="search_doc_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.key}: {self.title}"
+
+
+class SearchFacetValue(models.Model):
+    """A (facet, value) posting of a document; a topic posts itself and each of its ancestors."""
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="facet_values")
+    facet = models.CharField(max_length=32)
+    value = models.CharField(max_length=200)
+    label = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["facet", "value", "document"], name="search_fv_facet_value"),
+            models.Index(fields=["document", "facet"], name="search_fv_document"),
+        ]
+
+    def __str__(self):
+        return f"{self.facet}={self.value}"
+
+
+class SearchTerm(models.Model):
+    """The indexed vocabulary (unaccented, lower case): typo candidates and "did you mean" come from here."""
+
+    term = models.CharField(max_length=64, unique=True)
+    frequency = models.PositiveIntegerField(default=1, help_text="Documents containing the term at the last rebuild.")
+
+    def __str__(self):
+        return self.term
+
+
+_SPLIT = re.compile(r"[,\n]+")
+
+
+class Synonym(index.Indexed, models.Model):
+    """Terms searched as one: a query containing any of them also looks for the others."""
+
+    terms = models.TextField(
+        help_text="Equivalent words or phrases separated by commas, e.g. “ml, machine learning”.",
+    )
+    note = models.CharField(max_length=255, blank=True, help_text="Why these are equivalent (for other editors).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [FieldPanel("terms"), FieldPanel("note")]
+    search_fields = [index.SearchField("terms"), index.AutocompleteField("terms")]
+
+    class Meta:
+        ordering = ["terms"]
+
+    def __str__(self):
+        return ", ".join(self.term_list()) or "(empty)"
+
+    def term_list(self) -> list[str]:
+        return [" ".join(part.lower().split()) for part in _SPLIT.split(self.terms) if part.strip()]

@@ -1,0 +1,56 @@
+"""Response shapes of the search API (also its OpenAPI schema)."""
+
+from rest_framework import serializers
+
+
+class SearchHitSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='"resource:12", "page:5" or "news:3".')
+    kind = serializers.ChoiceField(choices=["resource", "page", "news"])
+    id = serializers.IntegerField(source="object_id", help_text="The id of the resource, page or news item.")
+    type = serializers.CharField(source="doc_type", help_text="course, program, video, ..., news, page.")
+    title = serializers.CharField()
+    url = serializers.CharField()
+    image_url = serializers.CharField(allow_blank=True)
+    summary = serializers.CharField(allow_blank=True)
+    title_html = serializers.CharField(help_text="The title, HTML-escaped, matches wrapped in <mark>.")
+    snippet_html = serializers.CharField(allow_blank=True, help_text="Matching passage, HTML-escaped, with <mark>.")
+    score = serializers.FloatField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    start_date = serializers.DateTimeField(allow_null=True)
+    details = serializers.DictField(source="display", help_text="Offeror, platform, level, free, topics, ...")
+
+
+class FacetOptionSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField(help_text="Matches with this value, given the other facets' selections.")
+    selected = serializers.BooleanField()
+    parent = serializers.CharField(allow_blank=True, help_text="Topics: the parent topic's value.")
+
+
+class FacetSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Also the query parameter that filters by it.")
+    label = serializers.CharField()
+    options = FacetOptionSerializer(many=True)
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    query = serializers.CharField(allow_blank=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+    sort = serializers.CharField()
+    did_you_mean = serializers.CharField(allow_blank=True)
+    results = SearchHitSerializer(many=True)
+    facets = FacetSerializer(many=True)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    query = serializers.CharField(allow_blank=True)
+    completions = serializers.ListField(child=serializers.CharField())
+    results = SearchHitSerializer(many=True)
+
+
+class SearchErrorSerializer(serializers.Serializer):
+    errors = serializers.DictField(child=serializers.CharField(), help_text="Parameter → what was wrong.")

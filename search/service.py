@@ -1,0 +1,294 @@
+"""The search service: one entry point for the search page, the API and the quality harness.
+
+It parses parameters into a `SearchRequest` (clean text, tokens, synonym and typo expansions, facet filters, sort,
+page), asks the configured engine, drops anything that stopped being public since it was indexed, and labels the
+facets. It never writes to the database.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from catalog.models import LearningResource, Topic
+
+from .documents import public_feed_item_ids, public_page_ids
+from .engines import SORTS, FacetOption, FacetResult, SearchHit, SearchRequest, get_engine
+from .engines.database import dialect_for
+from .facets import FACET_KEYS, FACETS
+from .models import SearchTerm, Synonym
+from .text import STOPWORDS, clean_query, tokens
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+MAX_FILTER_VALUES = 50
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 1000
+FACET_OPTIONS_SHOWN = 30
+SYNONYM_CACHE_SECONDS = 60
+
+
+class SearchParameterError(ValueError):
+    """A parameter could not be read; `errors` maps the parameter to what was wrong."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+
+@dataclass
+class SearchPage:
+    params: SearchParams
+    request: SearchRequest
+    total: int
+    hits: list[SearchHit]
+    facets: list[FacetResult]
+    did_you_mean: str = ""
+    took_ms: float = 0.0
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.params.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.params.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.params.page > 1
+
+
+def _split_values(values: list[str]) -> list[str]:
+    result: dict[str, None] = {}
+    for value in values:
+        for part in str(value).split(","):
+            part = clean_query(part, 200)
+            if part:
+                result.setdefault(part, None)
+    return list(result)[:MAX_FILTER_VALUES]
+
+
+def parse_params(data, *, strict: bool = False) -> SearchParams:
+    """Read search parameters from a QueryDict (or a dict of lists). Lenient by default: bad sort/page values
+    fall back to their defaults; with `strict=True` they raise SearchParameterError naming the parameter."""
+    errors: dict[str, str] = {}
+
+    def get_list(key):
+        if hasattr(data, "getlist"):
+            return data.getlist(key)
+        value = data.get(key, [])
+        return value if isinstance(value, list | tuple) else [value]
+
+    def get_int(key, default, low, high):
+        raw = (get_list(key) or [None])[-1]
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            errors[key] = f"expected a whole number, got {str(raw)[:40]!r}"
+            return default
+        if value < low or value > high:
+            errors[key] = f"must be between {low} and {high}, got {value}"
+            return min(max(value, low), high)
+        return value
+
+    params = SearchParams(q=clean_query(" ".join(str(v) for v in get_list("q")), MAX_QUERY_LENGTH))
+    params.filters = {key: values for key in FACET_KEYS if (values := _split_values(get_list(key)))}
+    sort = (get_list("sort") or ["relevance"])[-1] or "relevance"
+    if sort not in SORTS:
+        errors["sort"] = f"unknown sort {str(sort)[:40]!r}; expected one of {', '.join(SORTS)}"
+        sort = "relevance"
+    params.sort = sort
+    params.page = get_int("page", 1, 1, 10**9)
+    params.page_size = get_int("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    if strict and errors:
+        raise SearchParameterError(errors)
+    return params
+
+
+# --- Query expansion -----------------------------------------------------------------------------
+
+_synonym_cache: dict[str, object] = {"expires": 0.0, "groups": []}
+
+
+def clear_synonym_cache(**kwargs) -> None:
+    _synonym_cache["expires"] = 0.0
+
+
+def synonym_groups() -> list[list[list[str]]]:
+    """Each synonym group as a list of token lists (phrases), cached briefly in process."""
+    if _synonym_cache["expires"] < time.monotonic():
+        groups = []
+        for synonym in Synonym.objects.all():
+            phrases = [tokens(term) for term in synonym.term_list()]
+            phrases = [phrase for phrase in phrases if phrase]
+            if len(phrases) > 1:
+                groups.append(phrases)
+        _synonym_cache.update(groups=groups, expires=time.monotonic() + SYNONYM_CACHE_SECONDS)
+    return _synonym_cache["groups"]
+
+
+def _contains(sequence: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(sequence[i : i + n] == phrase for i in range(len(sequence) - n + 1))
+
+
+def synonym_expansions(all_tokens: list[str]) -> list[str]:
+    expansions: dict[str, None] = {}
+    for group in synonym_groups():
+        if any(_contains(all_tokens, phrase) for phrase in group):
+            for phrase in group:
+                for token in phrase:
+                    if token not in all_tokens and token not in STOPWORDS:
+                        expansions.setdefault(token, None)
+    return list(expansions)
+
+
+def _known_terms(terms: list[str]) -> set[str]:
+    variants = {term: {term, term.rstrip("s"), term[:-2] if term.endswith("es") else term} for term in terms}
+    wanted = set().union(*variants.values()) if variants else set()
+    known = set(SearchTerm.objects.filter(term__in=wanted).values_list("term", flat=True))
+    return {term for term, forms in variants.items() if forms & known}
+
+
+def typo_corrections(terms: list[str]) -> dict[str, str]:
+    """Unknown alphabetic terms → the closest indexed word (by edit distance, then frequency)."""
+    checkable = [term for term in terms if term.isalpha() and len(term) >= 4]
+    if not checkable:
+        return {}
+    known = _known_terms(checkable)
+    corrections = {}
+    dialect = dialect_for(connection.vendor)
+    with connection.cursor() as cursor:
+        for term in checkable:
+            if term in known:
+                continue
+            candidates = dialect.typo_candidates(cursor, term)
+            if candidates:
+                corrections[term] = candidates[0][0]
+    return corrections
+
+
+def build_request(params: SearchParams, *, facets: bool = True, highlight: bool = True) -> tuple[SearchRequest, str]:
+    """The engine request for `params`, and the "did you mean" text (empty when nothing was corrected)."""
+    all_tokens = tokens(params.q)[: MAX_TERMS * 2]
+    terms = [token for token in all_tokens if token not in STOPWORDS][:MAX_TERMS] or all_tokens[:MAX_TERMS]
+    corrections = typo_corrections(terms) if terms else {}
+    expansions = synonym_expansions(all_tokens) + [fix for fix in corrections.values() if fix not in terms]
+    for fix in list(corrections.values()):
+        expansions += [extra for extra in synonym_expansions([fix]) if extra not in expansions]
+    did_you_mean = " ".join(corrections.get(token, token) for token in all_tokens) if corrections else ""
+    page = min(params.page, MAX_PAGE + 1)
+    request = SearchRequest(
+        text=params.q,
+        terms=terms,
+        expansions=[token for token in dict.fromkeys(expansions) if token not in terms][:MAX_TERMS],
+        filters=params.filters,
+        sort=params.sort,
+        offset=(page - 1) * params.page_size,
+        limit=params.page_size,
+        facets=facets,
+        highlight=highlight,
+    )
+    return request, did_you_mean
+
+
+# --- Running a search ----------------------------------------------------------------------------
+
+
+def public_hits(hits: list[SearchHit]) -> list[SearchHit]:
+    """Drop hits whose objects stopped being public after they were indexed (the index catches up by task)."""
+    by_kind: dict[str, list[int]] = {}
+    for hit in hits:
+        by_kind.setdefault(hit.kind, []).append(hit.object_id)
+    allowed: dict[str, set[int]] = {}
+    if by_kind.get("resource"):
+        allowed["resource"] = set(
+            LearningResource.objects.public().filter(pk__in=by_kind["resource"]).values_list("pk", flat=True)
+        )
+    if by_kind.get("page"):
+        allowed["page"] = public_page_ids(by_kind["page"])
+    if by_kind.get("news"):
+        allowed["news"] = public_feed_item_ids(by_kind["news"])
+    return [hit for hit in hits if hit.object_id in allowed.get(hit.kind, set())]
+
+
+def label_facets(counts: dict[str, dict[str, tuple[int, str]]], filters: dict[str, list[str]]) -> list[FacetResult]:
+    topic_parents = {}
+    if counts.get("topic"):
+        topic_parents = dict(Topic.objects.filter(slug__in=list(counts["topic"])).values_list("slug", "parent__slug"))
+    results = []
+    for definition in FACETS:
+        values = counts.get(definition.key, {})
+        selected = set(filters.get(definition.key, []))
+        options = [
+            FacetOption(
+                value=value,
+                label=definition.value_label(value, label),
+                count=count,
+                selected=value in selected,
+                parent=(topic_parents.get(value) or "") if definition.hierarchical else "",
+            )
+            for value, (count, label) in values.items()
+        ]
+        for value in selected - set(values):
+            options.append(FacetOption(value=value, label=definition.value_label(value), count=0, selected=True))
+        options.sort(key=lambda option: (-option.count, option.label.lower()))
+        shown = [option for index, option in enumerate(options) if index < FACET_OPTIONS_SHOWN or option.selected]
+        if shown:
+            results.append(FacetResult(key=definition.key, label=definition.label, options=shown))
+    return results
+
+
+def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = True, engine=None) -> SearchPage:
+    """Search with `params` on the configured engine (or `engine`)."""
+    started = time.perf_counter()
+    engine = engine or get_engine()
+    request, did_you_mean = build_request(params, facets=facets, highlight=highlight)
+    if params.page > MAX_PAGE:
+        request.limit = 0
+    results = engine.search(request)
+    hits = public_hits(results.hits) if results.hits else []
+    return SearchPage(
+        params=params,
+        request=request,
+        total=max(results.total - (len(results.hits) - len(hits)), 0),
+        hits=hits,
+        facets=label_facets(results.facet_counts, params.filters) if facets else [],
+        did_you_mean=did_you_mean or results.did_you_mean,
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def suggest(q: str, limit: int = 8, engine=None) -> dict:
+    """Autocomplete: word completions from the vocabulary and titles matching what was typed."""
+    text = clean_query(q, MAX_QUERY_LENGTH)
+    words = tokens(text)[-MAX_TERMS:]
+    if not words:
+        return {"query": text, "completions": [], "results": []}
+    last = words[-1]
+    completions = list(
+        SearchTerm.objects.filter(term__startswith=last)
+        .order_by("-frequency", "term")
+        .values_list("term", flat=True)[:5]
+    )
+    prefix = " ".join(words[:-1])
+    hits = public_hits((engine or get_engine()).suggest(words, limit=limit))
+    return {
+        "query": text,
+        "completions": [f"{prefix} {word}".strip() for word in completions],
+        "results": hits,
+    }

@@ -1,0 +1,68 @@
+"""search_rebuild and search_eval."""
+
+from io import StringIO
+
+from django.core.management import CommandError, call_command
+
+import pytest
+
+from catalog.factories import CourseFactory
+from search.engines import get_engine
+from search.eval import score_ranking
+
+
+def test_search_rebuild_indexes_public_resources_and_replaces_the_old_index(db):
+    kept = CourseFactory(title="Fluid dynamics", description="<p>Flows.</p>")
+    CourseFactory(title="Hidden", hidden=True)
+    engine = get_engine()
+    from search.documents import resource_documents
+
+    engine.index(resource_documents([kept.pk]))
+    kept.title = "Fluid mechanics"
+    kept.save()
+    out = StringIO()
+    call_command("search_rebuild", "--no-progress", stdout=out)
+    assert "the new index is live" in out.getvalue()
+    assert f"resource:{kept.pk}" in engine.indexed_keys()
+    assert not any(key.startswith("resource:") and key != f"resource:{kept.pk}" for key in engine.indexed_keys())
+    from search.service import parse_params, run_search
+
+    assert run_search(parse_params({"q": ["mechanics"]})).total == 1
+    assert run_search(parse_params({"q": ["dynamics"]})).total == 0
+
+
+def test_score_ranking_metrics():
+    judged = {"a": 3, "b": 1, "c": 0}
+    ndcg, recall, rr = score_ranking(["a", "b"], judged)
+    assert ndcg == pytest.approx(1.0) and recall == 1.0 and rr == 1.0
+    ndcg, recall, rr = score_ranking(["x", "b", "a"], judged)
+    assert 0 < ndcg < 1 and recall == 1.0 and rr == 0.5
+    assert score_ranking([], judged) == (0.0, 0.0, 0.0)
+
+
+def test_search_eval_prints_the_metrics(db, tmp_path):
+    course = CourseFactory(title="Linear algebra", source="demo", source_id="la-1")
+    CourseFactory(title="Poetry", source="demo", source_id="poetry-1")
+    call_command("search_rebuild", "--no-progress", stdout=StringIO())
+    queries = tmp_path / "queries.tsv"
+    queries.write_text("query_id\tquery\nq1\tlinear algebra\nq2\tnothing matches this\n")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text(f"q1\tdemo:{course.source_id}\t3\nq2\tdemo:poetry-1\t1\n")
+    out = StringIO()
+    call_command("search_eval", str(queries), str(qrels), "--per-query", stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    assert "nDCG@10:          0.500" in text
+    assert "recall@20:        0.500" in text
+    assert "MRR:              0.500" in text
+    assert "zero-result rate: 0.500" in text
+
+
+def test_search_eval_reports_bad_files(db, tmp_path):
+    queries = tmp_path / "queries.tsv"
+    queries.write_text("q1\tlinear algebra\n")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("q1\tdemo:x\tvery\n")
+    with pytest.raises(CommandError, match=r"qrels.tsv, line 1: relevance must be a whole number"):
+        call_command("search_eval", str(queries), str(qrels))
+    with pytest.raises(CommandError, match="cannot be read"):
+        call_command("search_eval", str(tmp_path / "missing.tsv"), str(qrels))

@@ -1,0 +1,154 @@
+"""The search page and the search API: rendering, parameters, bounded queries, no writes, the OpenAPI schema."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+import pytest
+
+from catalog.factories import CourseFactory, TopicFactory
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "REPLACE")
+
+
+@pytest.fixture
+def indexed(db, reindex):
+    topic = TopicFactory(name="Machine Learning", slug="machine-learning")
+    CourseFactory(title="Introduction to Machine Learning", topics=[topic], instructors=["Ana Bell"])
+    CourseFactory(title="Cooking science", description="<p>Kitchen <script>alert(1)</script> chemistry.</p>")
+    CourseFactory(title="Hidden machine course", hidden=True)
+    reindex()
+
+
+def test_search_page_renders_results_facets_and_snippets(client, indexed):
+    response = client.get("/search/", {"q": "machine learning"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<mark>Machine" in html
+    assert "Hidden machine course" not in html
+    assert 'name="topic" value="machine-learning"' in html
+    assert 'role="search"' in html and "js/search.js" in html
+    assert "1 result for" in html
+
+
+def test_search_page_did_you_mean_and_no_results(client, indexed):
+    html = client.get("/search/", {"q": "machne"}).content.decode()
+    assert "Did you mean" in html and "machine" in html
+    html = client.get("/search/", {"q": "zzzzqqq"}).content.decode()
+    assert "No results for" in html
+
+
+def test_search_page_escapes_the_query(client, indexed):
+    html = client.get("/search/", {"q": '<script>alert("x")</script>'}).content.decode()
+    assert '<script>alert("x")' not in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x" * 1000},
+        {"q": '"unbalanced'},
+        {"q": "a AND OR NOT NEAR * : -"},
+        {"q": "\x00\x07bell"},
+        {"q": "machine", "page": "abc"},
+        {"q": "machine", "page": "999999999999"},
+        {"q": "machine", "sort": "bogus"},
+        {"topic": "nope"},
+    ],
+)
+def test_search_page_bad_input_is_not_an_error(client, indexed, params):
+    assert client.get("/search/", params).status_code == 200
+
+
+def _writes(queries):
+    return [query["sql"] for query in queries if query["sql"].lstrip().upper().startswith(WRITES)]
+
+
+def test_search_page_and_api_do_not_write(client, indexed):
+    # Wagtail creates a site's settings row on its first request ever; that is not the search's doing.
+    client.get("/search/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/search/", {"q": "machne lerning", "topic": "machine-learning", "sort": "newest"})
+        client.get("/api/v1/search/", {"q": "machine", "price": "free"})
+        client.get("/api/v1/search/suggest/", {"q": "mach"})
+    assert _writes(queries.captured_queries) == []
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_query_counts_are_bounded(client, db, reindex, rows, django_assert_max_num_queries):
+    topic = TopicFactory(name="Physics", slug="physics")
+    CourseFactory.create_batch(rows, topics=[topic], description="<p>Waves and physics.</p>")
+    reindex()
+    with django_assert_max_num_queries(12):
+        assert client.get("/search/", {"q": "physics waves", "topic": "physics", "page_size": "100"}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get("/api/v1/search/", {"q": "physics", "level": "introductory"}).status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/search/suggest/", {"q": "phys"}).status_code == 200
+
+
+def test_api_returns_results_and_facets(client, indexed):
+    response = client.get("/api/v1/search/", {"q": "machine", "topic": "machine-learning"})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 1
+    hit = data["results"][0]
+    assert hit["title"] == "Introduction to Machine Learning"
+    assert hit["type"] == "course" and hit["kind"] == "resource"
+    assert "<mark>" in hit["title_html"]
+    facets = {facet["key"]: facet for facet in data["facets"]}
+    assert {"type", "topic", "offeror", "platform", "level", "certification", "price", "delivery", "language"} <= set(
+        facets
+    )
+    topics = {option["value"]: option for option in facets["topic"]["options"]}
+    assert topics["machine-learning"] == {
+        "value": "machine-learning",
+        "label": "Machine Learning",
+        "count": 1,
+        "selected": True,
+        "parent": topics["machine-learning"]["parent"],
+    }
+
+
+def test_api_pages_past_the_end_are_empty(client, indexed):
+    data = client.get("/api/v1/search/", {"page": "50"}).json()
+    assert data["results"] == [] and data["count"] >= 2
+
+
+def test_api_rejects_bad_parameters_naming_them(client, indexed):
+    response = client.get("/api/v1/search/", {"sort": "bogus", "page": "x", "page_size": "1000"})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"sort", "page", "page_size"}
+    assert "relevance" in errors["sort"] and "whole number" in errors["page"]
+
+
+def test_api_unknown_facet_value_is_an_empty_result(client, indexed):
+    data = client.get("/api/v1/search/", {"q": "machine", "offeror": "nobody"}).json()
+    assert data["count"] == 0 and data["results"] == []
+
+
+def test_suggest_api(client, indexed):
+    data = client.get("/api/v1/search/suggest/", {"q": "introduction to mach"}).json()
+    assert data["results"][0]["title"] == "Introduction to Machine Learning"
+    assert "introduction to machine" in data["completions"]
+    assert client.get("/api/v1/search/suggest/", {"q": ""}).json() == {"query": "", "completions": [], "results": []}
+
+
+def test_openapi_schema_documents_search(client, db):
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/search/" in paths and "/api/v1/search/suggest/" in paths
+    parameters = {parameter["name"] for parameter in paths["/api/v1/search/"]["get"]["parameters"]}
+    assert {"q", "sort", "page", "page_size", "topic", "price", "language"} <= parameters
+
+
+def test_synonyms_are_editable_in_the_admin(admin_client, db):
+    response = admin_client.get("/admin/snippets/search/synonym/add/")
+    assert response.status_code == 200
+    response = admin_client.post("/admin/snippets/search/synonym/add/", {"terms": "ml, machine learning", "note": ""})
+    assert response.status_code == 302
+    from search.models import Synonym
+
+    assert Synonym.objects.get().term_list() == ["ml", "machine learning"]
+    assert admin_client.get("/admin/snippets/search/synonym/").status_code == 200
