@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from .errors import SourceNotFound
@@ -9,7 +10,12 @@ from .errors import SourceNotFound
 if TYPE_CHECKING:
     from .sources.base import Source
 
+logger = logging.getLogger(__name__)
+
 _REGISTRY: dict[str, type[Source]] = {}
+# Callables that register sources kept in the database (e.g. feeds configured in the admin); asked on a miss.
+_PROVIDERS: list = []
+_asking_providers = False
 
 KINDS = ("catalogue", "news", "media", "content")
 
@@ -37,8 +43,25 @@ def _ensure_loaded() -> None:
     from . import sources  # noqa: F401
 
 
+def add_source_provider(provider) -> None:
+    """Register a callable that registers more sources (from the database); it runs when a name is not found."""
+    if provider not in _PROVIDERS:
+        _PROVIDERS.append(provider)
+
+
 def get_source_class(name: str) -> type[Source]:
     _ensure_loaded()
+    global _asking_providers
+    if name not in _REGISTRY and not _asking_providers:
+        _asking_providers = True  # a provider may look names up itself
+        try:
+            for provider in _PROVIDERS:
+                try:
+                    provider()
+                except Exception:  # no database yet, or none allowed: the name is just not found
+                    logger.debug("source provider %r failed", provider, exc_info=True)
+        finally:
+            _asking_providers = False
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -209,7 +209,7 @@ def run_import(
         run.timings["load"] = round(time.monotonic() - load_started, 3)
         run.records = counter.count
         _apply_result(run, result)
-        run.set_warnings(source.warnings)
+        run.set_warnings([*source.warnings, *(_value(result, "warnings", None) or [])])
         if _value(result, "needs_review", False) and not dry_run:
             status = ImportRun.Status.NEEDS_REVIEW
             run.message = str(_value(result, "review_reason", "") or "the unpublish guard tripped")

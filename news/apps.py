@@ -37,3 +37,9 @@ class NewsConfig(AppConfig):
         post_save.connect(on_feed_source_saved, sender=FeedSource, dispatch_uid="news_feed_source_saved")
         post_delete.connect(on_feed_source_deleted, sender=FeedSource, dispatch_uid="news_feed_source_deleted")
         connection_created.connect(register_feeds_on_first_connection, dispatch_uid=FIRST_CONNECTION_UID)
+        from importers.registry import add_source_provider
+
+        from .feed_sources import register_feed_sources
+
+        # `manage.py import <feed>` looks a feed up before any connection: register configured feeds on a miss.
+        add_source_provider(register_feed_sources)

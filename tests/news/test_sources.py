@@ -276,3 +276,21 @@ def test_real_mitpe_events_all_load(realdata, snapshot_of):
     # EmTech and EmTech II share a page: different events all the same.
     assert (result.created, result.failed) == (6, 0)
     assert FeedItem.objects.upcoming().count() == 0  # every sample event is over
+
+
+def test_a_feed_configured_in_another_process_is_found_by_name(configured_feed, httpserver):
+    """`manage.py import <feed>` in a fresh process: the registry asks the news app for configured feeds."""
+    from importers.registry import unregister
+
+    unregister("local-feed")
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run_import("local-feed").status == ImportRun.Status.SUCCEEDED
+
+
+def test_loader_warnings_reach_the_run(configured_feed, httpserver):
+    first_item = RSS.split(b"<item>", 1)[1].split(b"</item>", 1)[0]
+    duplicated = RSS.replace(b"</channel>", b"<item>" + first_item + b"</item></channel>", 1)
+    httpserver.expect_request("/feed.xml").respond_with_data(duplicated, content_type="application/rss+xml")
+    run = run_import("local-feed")
+    assert run.status == ImportRun.Status.SUCCEEDED, run.message
+    assert any("collapsed into one" in warning for warning in run.warnings)
