@@ -60,6 +60,30 @@ def _nest(options):
     return ordered
 
 
+def promotions_for(query: str) -> list[dict]:
+    """Editors' picks (wagtail.contrib.search_promotions) for the query, read-only: Wagtail's `Query.get`
+    would create a row, and a search request never writes."""
+    if not query.strip():
+        return []
+    from wagtail.contrib.search_promotions.models import SearchPromotion
+
+    from modelsearch.utils import normalise_query_string
+
+    picks = (
+        SearchPromotion.objects.filter(query__query_string=normalise_query_string(query))
+        .select_related("page")
+        .order_by("sort_order")
+    )
+    result = []
+    for pick in picks:
+        if pick.page_id and not (pick.page.live and not pick.page.get_view_restrictions().exists()):
+            continue
+        url = pick.page.url if pick.page_id else pick.external_link_url
+        if url:
+            result.append({"title": pick.title, "url": url, "description": pick.description})
+    return result
+
+
 @require_GET
 def search(request):
     params = parse_params(request.GET)
@@ -84,6 +108,7 @@ def search(request):
         "previous_url": _query_string(params, page=params.page - 1) if result.has_previous else "",
         "next_url": _query_string(params, page=params.page + 1) if result.has_next else "",
         "selected": selected,
+        "promotions": promotions_for(params.q) if params.page == 1 else [],
         "clear_url": _query_string(params, page=1, filters={}),
         "did_you_mean_url": _query_string(
             SearchParams(q=result.did_you_mean, filters=params.filters, sort=params.sort), page=1

@@ -78,7 +78,7 @@ def test_query_counts_are_bounded(client, db, reindex, rows, django_assert_max_n
     topic = TopicFactory(name="Physics", slug="physics")
     CourseFactory.create_batch(rows, topics=[topic], description="<p>Waves and physics.</p>")
     reindex()
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):  # 12 for the search, 1 for editors' picks
         assert client.get("/search/", {"q": "physics waves", "topic": "physics", "page_size": "100"}).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/api/v1/search/", {"q": "physics", "level": "introductory"}).status_code == 200
@@ -152,3 +152,29 @@ def test_synonyms_are_editable_in_the_admin(admin_client, db):
 
     assert Synonym.objects.get().term_list() == ["ml", "machine learning"]
     assert admin_client.get("/admin/snippets/search/synonym/").status_code == 200
+
+
+def test_editors_picks_show_above_results_without_writing(client, indexed, home_page):
+    from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+
+    query = Query.objects.create(query_string="machine learning")
+    SearchPromotion.objects.create(query=query, page=home_page, sort_order=0, description="Start here.")
+    SearchPromotion.objects.create(
+        query=query, external_link_url="https://example.org/ml", external_link_text="ML guide", sort_order=1
+    )
+    client.get("/search/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/search/", {"q": "  Machine   Learning "}).content.decode()
+    assert _writes(queries.captured_queries) == []
+    picks = html.split('class="search-promotions"', 1)[1].split("</section>", 1)[0]
+    assert home_page.title in picks and "Start here." in picks
+    assert 'href="https://example.org/ml"' in picks
+    assert "search-promotions" not in client.get("/search/", {"q": "physics"}).content.decode()
+    home_page.unpublish()
+    assert (
+        home_page.title
+        not in client.get("/search/", {"q": "machine learning"})
+        .content.decode()
+        .split('class="search-promotions"', 1)[1]
+        .split("</section>", 1)[0]
+    )
