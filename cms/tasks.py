@@ -56,5 +56,12 @@ def ensure_schedule(
 
 
 def ensure_core_schedules() -> None:
+    """The schedules every installation has: worker heartbeats and the embedding job."""
     for queue in settings.TASK_QUEUES:
         ensure_schedule(f"heartbeat:{queue}", "cms.tasks.record_heartbeat", queue=queue, minutes=1, args=repr((queue,)))
+    ensure_schedule(
+        "embeddings",
+        "search.vectors.jobs.scheduled_embedding_job",
+        queue="embeddings",
+        minutes=settings.EMBEDDING_SCHEDULE_MINUTES,
+    )

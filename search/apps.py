@@ -8,5 +8,6 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         from . import sync
+        from .vectors import sync as vector_sync  # noqa: F401 - connects its receivers
 
         sync.connect_feed_items()

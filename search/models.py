@@ -101,3 +101,80 @@ class Synonym(index.Indexed, models.Model):
 
     def term_list(self) -> list[str]:
         return [" ".join(part.lower().split()) for part in _SPLIT.split(self.terms) if part.strip()]
+
+
+# --- Vectors ---------------------------------------------------------------------------------------
+
+
+class VectorCollection(models.Model):
+    """An embedded vector collection's log head: what every process's local qdrant-edge replica follows.
+
+    The embedded vector store keeps its points here (see `StoredVector` and docs/decisions.md): any process may
+    write, and each process that searches applies the changes after its replica's `seq` to its own shard.
+    `epoch` changes whenever the collection is (re)created, which makes replicas rebuild from scratch.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    dimensions = models.PositiveIntegerField()
+    keyword_fields = models.JSONField(default=list, blank=True)
+    epoch = models.CharField(max_length=32)
+    seq = models.BigIntegerField(default=0, help_text="The number of the last committed change.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.dimensions}d, change {self.seq})"
+
+
+class StoredVector(models.Model):
+    """One point of an embedded collection, or its tombstone (`vector` null) after a delete."""
+
+    collection = models.ForeignKey(VectorCollection, on_delete=models.CASCADE, related_name="points")
+    point_id = models.CharField(max_length=64, help_text="An integer id or a UUID, as text.")
+    vector = models.BinaryField(null=True, help_text="float32 values, little-endian.")
+    payload = models.JSONField(default=dict, blank=True)
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["collection", "point_id"], name="search_vector_point_unique")]
+        indexes = [models.Index(fields=["collection", "seq"], name="search_vector_seq")]
+
+    def __str__(self):
+        return f"{self.collection_id}:{self.point_id}"
+
+
+class EmbeddingRun(models.Model):
+    """One embedding job: what it embedded and removed, and how it ended (the admin's run history)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Mode(models.TextChoices):
+        CHANGED = "changed", "Changed since the last successful run"
+        ALL = "all", "Everything (rebuild)"
+
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.CHANGED)
+    trigger = models.CharField(max_length=32, default="schedule", help_text="schedule, command or admin.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    since = models.DateTimeField(null=True, blank=True, help_text="Changes after this time were embedded.")
+    encoder = models.CharField(max_length=128, blank=True)
+    store = models.CharField(max_length=64, blank=True)
+    resources_embedded = models.PositiveIntegerField(default=0)
+    resources_removed = models.PositiveIntegerField(default=0)
+    files_embedded = models.PositiveIntegerField(default=0)
+    files_removed = models.PositiveIntegerField(default=0)
+    chunks_embedded = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"Embedding run {self.pk} ({self.get_status_display()})"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None

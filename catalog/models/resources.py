@@ -192,6 +192,8 @@ class LearningResource(models.Model):
         indexes = [
             models.Index(fields=["resource_type", "published", "hidden"], name="catalog_res_type_pub"),
             models.Index(fields=["source", "published"], name="catalog_res_source_pub"),
+            # The embedding job reads "changed since": its cost follows the changes, not the catalogue.
+            models.Index(fields=["updated_at"], name="catalog_res_updated"),
         ]
 
     def __str__(self):

@@ -263,6 +263,9 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 OPENAI_EMBEDDING_MODEL = env.str("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
 OPENAI_EMBEDDING_DIMENSIONS = env.int("OPENAI_EMBEDDING_DIMENSIONS", default=512)
+# Embedding jobs (search.vectors.jobs): how often the schedule runs, and texts per encoder call.
+EMBEDDING_SCHEDULE_MINUTES = env.int("EMBEDDING_SCHEDULE_MINUTES", default=30)
+EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
 # News and media sources (news app): feed URLs of the seed's sources, the YouTube Data API, channel and podcast
 # lists (open-video-data / open-podcast-data YAML: a file or a directory of files; empty: none configured).

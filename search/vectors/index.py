@@ -74,7 +74,7 @@ def resource_text(resource: LearningResource) -> str:
 def ensure_collections(store: VectorStore, encoder: Encoder) -> bool:
     """Create both collections for the encoder's dimension; True when they were (re)created empty."""
     created = store.ensure_collection(RESOURCES, encoder.dimensions, FACET_FIELDS)
-    created |= store.ensure_collection(CHUNKS, encoder.dimensions, FACET_FIELDS)
+    created |= store.ensure_collection(CHUNKS, encoder.dimensions, (*FACET_FIELDS, "content_file_id"))
     return created
 
 
@@ -95,8 +95,9 @@ def embed_content_files(files: Sequence[ContentFile], *, store=None, encoder=Non
     store, encoder = store or get_vector_store(), encoder or get_encoder()
     points: list[VectorPoint] = []
     texts: list[str] = []
+    if files:
+        store.delete_where(CHUNKS, {"content_file_id": [content_file.pk for content_file in files]})
     for content_file in files:
-        store.delete_where(CHUNKS, {"content_file_id": content_file.pk})
         if not content_file.content:
             continue
         payload = resource_payload(content_file.resource)
@@ -120,6 +121,13 @@ def embed_content_files(files: Sequence[ContentFile], *, store=None, encoder=Non
             point.vector = vector
         store.upsert(CHUNKS, points)
     return len(points)
+
+
+def remove_content_files(ids: Iterable[int], *, store=None) -> None:
+    store = store or get_vector_store()
+    ids = list(ids)
+    if ids:
+        store.delete_where(CHUNKS, {"content_file_id": ids})
 
 
 def remove_resources(ids: Iterable[int], *, store=None) -> None:

@@ -245,6 +245,19 @@ class EdgeVectorStore(VectorStore):
             return 0
         return self._shard(name).count(CountRequest(exact=True, filter=self._filter(filters)))
 
+    def ids_where(self, name: str, filters: Mapping[str, Any]) -> list[PointId]:
+        """The ids of the points whose payload matches `filters`."""
+        from qdrant_edge import ScrollRequest
+
+        shard, ids, offset = self._shard(name), [], None
+        while True:
+            records, offset = shard.scroll(
+                ScrollRequest(offset=offset, limit=1000, filter=self._filter(filters), with_payload=False)
+            )
+            ids.extend(record.id for record in records)
+            if offset is None:
+                return ids
+
     def optimize(self, name: str) -> None:
         """Merge segments and build the HNSW index (after a large upload); searches are exact until then."""
         shard = self._shard(name)
@@ -258,6 +271,287 @@ class EdgeVectorStore(VectorStore):
     def drop(self, name):
         self._close(name)
         shutil.rmtree(self._path(name), ignore_errors=True)
+
+
+# --- Embedded, shared between processes: a database log followed by per-process edge replicas -------
+
+
+def _encode_id(point_id: PointId) -> str:
+    return str(point_id)
+
+
+def _decode_id(text: str) -> PointId:
+    return int(text) if text.isdigit() else text
+
+
+class ReplicaDirectory:
+    """A folder `root/replica-N` that this process holds for its lifetime (an exclusive flock on `N.lock`).
+
+    qdrant-edge shards belong to one process, so each process that searches keeps its own replica. Folders are
+    reused: a restarted process takes a free one and only catches up on the changes it missed.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._handle = None
+        self.path: Path | None = None
+
+    def acquire(self) -> Path:
+        import fcntl
+
+        if self.path is not None:
+            return self.path
+        self.root.mkdir(parents=True, exist_ok=True)
+        for number in range(1, 1000):
+            handle = open(self.root / f"replica-{number}.lock", "a+")  # noqa: SIM115 - held for the process lifetime
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            self._handle, self.path = handle, self.root / f"replica-{number}"
+            self.path.mkdir(exist_ok=True)
+            return self.path
+        raise VectorStoreError(f"no free vector replica folder under {self.root}")
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._handle = self.path = None
+
+
+class EmbeddedVectorStore(VectorStore):
+    """The default store: points live in the database (`search.StoredVector`), searches run on a local replica.
+
+    Writes go to the database only, in one transaction per call, each stamped with the collection's next change
+    number. Before reading, a process applies the changes after its replica's change number to its own qdrant-edge
+    shard (one indexed query when nothing changed). So the web process and the embeddings worker share vectors
+    without sharing shard files, which qdrant-edge does not allow (docs/decisions.md).
+    """
+
+    REPLICA_STATE = "learnhub-replica.json"
+    SYNC_BATCH = 2000
+    OPTIMIZE_AFTER = 5000  # build the HNSW index after applying this many points at once
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self.replica_dir = ReplicaDirectory(self.root / "replicas")
+        self._local: EdgeVectorStore | None = None
+        self._lock = threading.RLock()
+
+    # -- database side --
+
+    @staticmethod
+    def _collection(name: str, *, for_update: bool = False):
+        from search.models import VectorCollection
+
+        queryset = VectorCollection.objects.select_for_update() if for_update else VectorCollection.objects
+        try:
+            return queryset.get(name=name)
+        except VectorCollection.DoesNotExist:
+            raise VectorStoreError(f"vector collection {name!r} does not exist; run `manage.py embed --all`") from None
+
+    def _call(self, what: str, func, *args, **kwargs):
+        from django.db import DatabaseError
+
+        try:
+            return func(*args, **kwargs)
+        except DatabaseError as exc:
+            raise VectorStoreError(f"vector {what} failed: {exc}") from exc
+
+    def ensure_collection(self, name, dimensions, keyword_fields=()):
+        from django.db import transaction
+
+        from search.models import VectorCollection
+
+        def ensure():
+            with transaction.atomic():
+                existing = VectorCollection.objects.select_for_update().filter(name=name).first()
+                if existing and existing.dimensions == dimensions:
+                    return False
+                if existing:
+                    existing.delete()
+                VectorCollection.objects.create(
+                    name=name, dimensions=dimensions, keyword_fields=list(keyword_fields), epoch=uuid.uuid4().hex
+                )
+                return True
+
+        return self._call("collection setup", ensure)
+
+    def _write(self, name: str, what: str, apply) -> None:
+        from django.db import transaction
+
+        def write():
+            with transaction.atomic():
+                collection = self._collection(name, for_update=True)
+                collection.seq += 1
+                apply(collection, collection.seq)
+                collection.save(update_fields=["seq", "updated_at"])
+
+        self._call(what, write)
+
+    def upsert(self, name, points):
+        from search.models import StoredVector
+
+        if not points:
+            return
+
+        def apply(collection, seq):
+            rows = {}
+            for p in points:
+                vector = np.asarray(p.vector, dtype="<f4")
+                if vector.shape != (collection.dimensions,):
+                    raise VectorStoreError(
+                        f"point {p.id} has {vector.size} dimensions; collection {name!r} has {collection.dimensions}"
+                    )
+                rows[_encode_id(p.id)] = StoredVector(
+                    collection=collection,
+                    point_id=_encode_id(p.id),
+                    vector=vector.tobytes(),
+                    payload=_payload(p.payload),
+                    seq=seq,
+                )
+            StoredVector.objects.bulk_create(
+                list(rows.values()),
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["collection", "point_id"],
+                update_fields=["vector", "payload", "seq"],
+            )
+
+        self._write(name, "upsert", apply)
+
+    def _tombstone(self, collection, seq, point_ids: Sequence[str]) -> None:
+        from search.models import StoredVector
+
+        for start in range(0, len(point_ids), 500):
+            StoredVector.objects.filter(collection=collection, point_id__in=point_ids[start : start + 500]).update(
+                vector=None, payload={}, seq=seq
+            )
+
+    def delete(self, name, ids):
+        if ids:
+            self._write(name, "delete", lambda c, seq: self._tombstone(c, seq, [_encode_id(i) for i in ids]))
+
+    def delete_where(self, name, filters):
+        # The replica is the payload index: find the matching ids there, then tombstone them in the log.
+        local = self._synced(name)
+        ids = local.ids_where(name, filters)
+        if ids:
+            self.delete(name, ids)
+
+    def dimensions(self, name):
+        from search.models import VectorCollection
+
+        return self._call(
+            "collection check",
+            lambda: VectorCollection.objects.filter(name=name).values_list("dimensions", flat=True).first(),
+        )
+
+    def drop(self, name):
+        from search.models import VectorCollection
+
+        self._call("drop", lambda: VectorCollection.objects.filter(name=name).delete())
+        with self._lock:
+            if self._local is not None:
+                self._local.drop(name)
+
+    # -- replica side --
+
+    def _local_store(self) -> EdgeVectorStore:
+        if self._local is None:
+            self._local = EdgeVectorStore(self.replica_dir.acquire())
+        return self._local
+
+    def _state_path(self, name: str) -> Path:
+        return self._local_store().root / name / self.REPLICA_STATE
+
+    def _read_state(self, name: str) -> dict:
+        path = self._state_path(name)
+        try:
+            return json.loads(path.read_text()) if path.is_file() else {}
+        except ValueError:
+            return {}
+
+    def _synced(self, name: str) -> EdgeVectorStore:
+        """This process's replica of `name`, brought up to the database's latest committed change."""
+        from search.models import StoredVector, VectorCollection
+
+        with self._lock:
+            local = self._local_store()
+            head = self._call(
+                "sync",
+                lambda: (
+                    VectorCollection.objects.filter(name=name)
+                    .values("pk", "dimensions", "keyword_fields", "epoch", "seq")
+                    .first()
+                ),
+            )
+            if head is None:
+                local.drop(name)
+                raise VectorStoreError(f"vector collection {name!r} does not exist; run `manage.py embed --all`")
+            state = self._read_state(name)
+            if (
+                state.get("epoch") != head["epoch"]
+                or state.get("seq", 0) > head["seq"]
+                or local.dimensions(name) is None
+            ):
+                local.drop(name)
+                local.ensure_collection(name, head["dimensions"], head["keyword_fields"])
+                state = {"epoch": head["epoch"], "seq": 0}
+            if state["seq"] == head["seq"]:
+                return local
+            # Each point has one row holding its latest state, so the rows changed after the replica's change
+            # number are exactly what to apply, in any order: page through them by primary key.
+            applied, last_pk = 0, 0
+            while True:
+                rows = self._call(
+                    "sync",
+                    lambda last_pk=last_pk: list(
+                        StoredVector.objects.filter(
+                            collection_id=head["pk"], seq__gt=state["seq"], seq__lte=head["seq"], pk__gt=last_pk
+                        )
+                        .order_by("pk")
+                        .values_list("pk", "point_id", "vector", "payload")[: self.SYNC_BATCH]
+                    ),
+                )
+                if not rows:
+                    break
+                local.upsert(
+                    name,
+                    [
+                        VectorPoint(id=_decode_id(pid), vector=np.frombuffer(bytes(vec), dtype="<f4"), payload=payload)
+                        for _pk, pid, vec, payload in rows
+                        if vec is not None
+                    ],
+                )
+                local.delete(name, [_decode_id(pid) for _pk, pid, vec, _payload in rows if vec is None])
+                applied += len(rows)
+                last_pk = rows[-1][0]
+            if applied >= self.OPTIMIZE_AFTER:
+                local.optimize(name)
+            state = {"epoch": head["epoch"], "seq": head["seq"]}
+            self._state_path(name).write_text(json.dumps(state))
+            return local
+
+    def sync(self, name: str) -> None:
+        """Bring this process's replica up to date now (after a job, or to warm a web process)."""
+        self._synced(name)
+
+    def search(self, name, vector, *, limit=10, filters=None):
+        return self._synced(name).search(name, vector, limit=limit, filters=filters)
+
+    def count(self, name, filters=None):
+        if self.dimensions(name) is None:
+            return 0
+        return self._synced(name).count(name, filters)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._local is not None:
+                self._local.close()
+                self._local = None
+            self.replica_dir.release()
 
 
 # --- Server: qdrant-client ------------------------------------------------------------------------
@@ -392,11 +686,19 @@ _store: VectorStore | None = None
 
 
 def get_vector_store() -> VectorStore:
-    """The configured store: a Qdrant server when QDRANT_URL is set, else the embedded shard folder."""
+    """The configured store: a Qdrant server when QDRANT_URL is set, else the embedded store under var/."""
     global _store
     if _store is None:
         if settings.QDRANT_URL:
             _store = QdrantServerStore(settings.QDRANT_URL, settings.QDRANT_API_KEY)
         else:
-            _store = EdgeVectorStore(settings.QDRANT_EDGE_PATH)
+            _store = EmbeddedVectorStore(settings.QDRANT_EDGE_PATH)
     return _store
+
+
+def reset_vector_store() -> None:
+    """Forget the configured store (tests, and after settings change); an embedded store releases its replica."""
+    global _store
+    if _store is not None and hasattr(_store, "close"):
+        _store.close()
+    _store = None

@@ -11,6 +11,7 @@ from search.vectors.chunking import chunk_text, count_tokens, split_sections
 from search.vectors.encoders import EncoderError, LocalMiniLMEncoder, OpenAIEncoder
 from search.vectors.stores import (
     EdgeVectorStore,
+    EmbeddedVectorStore,
     QdrantServerStore,
     VectorPoint,
     VectorStoreError,
@@ -180,7 +181,11 @@ def test_token_count_uses_cl100k():
 
 
 def store_params():
-    params = [pytest.param("edge", id="qdrant-edge"), pytest.param("client-local", id="qdrant-client-local")]
+    params = [
+        pytest.param("embedded", id="embedded-db-log+edge-replica"),
+        pytest.param("edge", id="qdrant-edge"),
+        pytest.param("client-local", id="qdrant-client-local"),
+    ]
     params.append(
         pytest.param(
             "server",
@@ -193,6 +198,12 @@ def store_params():
 
 @pytest.fixture(params=store_params())
 def store(request, tmp_path):
+    if request.param == "embedded":
+        request.getfixturevalue("db")
+        embedded = EmbeddedVectorStore(tmp_path / "qdrant")
+        yield embedded
+        embedded.close()
+        return
     if request.param == "edge":
         edge = EdgeVectorStore(tmp_path / "qdrant")
         yield edge
@@ -299,3 +310,75 @@ def test_unreachable_server_is_a_vector_store_error():
     store = QdrantServerStore("http://127.0.0.1:1", prefix="t")
     with pytest.raises(VectorStoreError, match="Qdrant"):
         store.count("resources")
+
+
+# --- The embedded store shared between processes ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_embedded_stores_share_points_through_the_database_each_with_its_own_replica(tmp_path):
+    worker, web = EmbeddedVectorStore(tmp_path), EmbeddedVectorStore(tmp_path)
+    try:
+        data = points(30)
+        worker.ensure_collection("resources", 16, ["resource_type", "topics"])
+        worker.upsert("resources", data[:20])
+        assert web.count("resources") == 20
+        assert web.replica_dir.path != worker.replica_dir.path  # a shard has one owner: separate folders
+        worker.upsert("resources", data[20:])
+        worker.delete("resources", [1, 2])
+        worker.delete_where("resources", {"resource_type": "video", "topics": ["art"]})
+        expected = {p.id for p in data if p.id not in (1, 2)} - {
+            p.id for p in data if p.payload["resource_type"] == "video" and p.payload["topics"] == ["art"]
+        }
+        hits = web.search("resources", data[10].vector, limit=50)
+        assert {h.id for h in hits} == expected
+        assert web.count("resources") == worker.count("resources") == len(expected)
+        # An update is seen with its new payload.
+        moved = VectorPoint(id=data[3].id, vector=data[3].vector, payload={**data[3].payload, "resource_type": "x"})
+        worker.upsert("resources", [moved])
+        assert web.count("resources", {"resource_type": "x"}) == 1
+    finally:
+        worker.close()
+        web.close()
+
+
+@pytest.mark.django_db
+def test_embedded_replica_is_reused_and_catches_up_after_a_restart(tmp_path):
+    store = EmbeddedVectorStore(tmp_path)
+    store.ensure_collection("resources", 16)
+    store.upsert("resources", points(10))
+    assert store.count("resources") == 10
+    folder = store.replica_dir.path
+    store.close()
+    writer = EmbeddedVectorStore(tmp_path / "elsewhere")
+    writer.upsert("resources", points(15)[10:])
+    restarted = EmbeddedVectorStore(tmp_path)
+    assert restarted.count("resources") == 15
+    assert restarted.replica_dir.path == folder
+    restarted.close()
+    writer.close()
+
+
+@pytest.mark.django_db
+def test_embedded_replica_rebuilds_when_the_collection_is_recreated(tmp_path):
+    writer, reader = EmbeddedVectorStore(tmp_path / "w"), EmbeddedVectorStore(tmp_path / "r")
+    writer.ensure_collection("resources", 16)
+    writer.upsert("resources", points(10))
+    assert reader.count("resources") == 10
+    assert writer.ensure_collection("resources", 8) is True
+    assert reader.count("resources") == 0
+    writer.drop("resources")
+    with pytest.raises(VectorStoreError, match="does not exist"):
+        reader.search("resources", np.ones(8, np.float32))
+    writer.close()
+    reader.close()
+
+
+@pytest.mark.django_db
+def test_embedded_store_refuses_vectors_of_the_wrong_size(tmp_path):
+    store = EmbeddedVectorStore(tmp_path)
+    store.ensure_collection("resources", 16)
+    with pytest.raises(VectorStoreError, match="8 dimensions"):
+        store.upsert("resources", [VectorPoint(id=1, vector=np.ones(8, np.float32))])
+    assert store.count("resources") == 0
+    store.close()
