@@ -24,6 +24,12 @@ def test_demo_content_is_idempotent(capsys):
     site = Site.objects.get(is_default_site=True)
     assert isinstance(site.root_page.specific, HomePage)
     assert StandardPage.objects.live().count() == 3
+    # The demo's catalogue is embedded once; the second run finds nothing changed.
+    from search.models import EmbeddingRun
+
+    runs = list(EmbeddingRun.objects.order_by("pk"))
+    assert [run.status for run in runs] == ["succeeded", "succeeded"]
+    assert runs[0].resources_embedded >= 100 and runs[1].resources_embedded == 0
 
 
 def test_demo_admin_password_comes_from_the_environment(settings, client):

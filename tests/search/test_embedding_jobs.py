@@ -184,3 +184,45 @@ def test_admin_lists_runs_with_their_status(admin_client):
     inspect = admin_client.get(reverse("search_embeddingrun_modeladmin_inspect", args=[ok.pk]))
     assert inspect.status_code == 200
     assert admin_client.get(reverse("search_embeddingrun_modeladmin_create")).status_code in (302, 403)
+
+
+@pytest.mark.slow
+def test_a_worker_process_embeds_and_the_web_process_searches_the_same_vectors(transactional_db, settings, tmp_path):
+    """Two real processes: `manage.py embed` writes, this process (the "web" one) finds the vectors."""
+    import os
+    import subprocess
+    import sys
+
+    from search.vectors.encoders import get_encoder
+    from search.vectors.stores import EmbeddedVectorStore
+    from tests.cms.test_tasks import database_url_of_test_database
+    from tests.conftest import REPO_ROOT
+
+    CourseFactory(title="Introduction to deep learning and neural networks")
+    CourseFactory(title="Renaissance art history")
+    web = EmbeddedVectorStore(tmp_path)
+    web.replica_dir.acquire()  # this process holds replica-1, as a running web server would
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+        "DATABASE_URL": database_url_of_test_database(),
+        "QDRANT_EDGE_PATH": str(tmp_path),
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "embed", "--all", "--no-progress"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    try:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "2 resources" in done.stdout
+        query = get_encoder().encode(["how do neural nets learn?"])[0]
+        hits = web.search(RESOURCES, query, limit=2)
+        assert hits[0].payload["title"] == "Introduction to deep learning and neural networks"
+    finally:
+        web.close()
