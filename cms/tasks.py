@@ -37,8 +37,11 @@ def ensure_schedule(
     cron: str | None = None,
     args: str = "",
     kwargs: str = "",
+    next_run=None,
 ) -> Schedule:
-    """Create a named schedule once; later edits made in the admin are kept."""
+    """Create a named schedule once; later edits made in the admin are kept.
+
+    It first runs at `next_run` (default: at once)."""
     if (minutes is None) == (cron is None):
         raise ValueError("give exactly one of minutes or cron")
     defaults = {
@@ -51,6 +54,8 @@ def ensure_schedule(
         "cron": cron,
         "repeats": -1,
     }
+    if next_run is not None:
+        defaults["next_run"] = next_run
     schedule, _ = Schedule.objects.get_or_create(name=name, defaults=defaults)
     return schedule
 

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from croniter import croniter
 from django_q.models import Schedule
 
 from cms.tasks import ensure_schedule
@@ -17,6 +22,15 @@ def schedule_name(source: str) -> str:
     return f"import:{source}"
 
 
+def first_run(spec: dict) -> datetime:
+    """A new source schedule first fires one interval from now, not at once: a fresh install (or `make run` on a
+    machine without network) should not fetch every source the moment it starts."""
+    now = timezone.now()
+    if spec.get("minutes"):
+        return now + timedelta(minutes=spec["minutes"])
+    return croniter(spec["cron"], timezone.localtime(now)).get_next(datetime)
+
+
 def ensure_source_schedule(source: str) -> Schedule:
     cls = get_source_class(source)
     spec = cls.schedule()
@@ -27,6 +41,7 @@ def ensure_source_schedule(source: str) -> Schedule:
         minutes=spec.get("minutes"),
         cron=spec.get("cron"),
         args=repr((source,)),
+        next_run=first_run(spec),
     )
 
 

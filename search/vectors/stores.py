@@ -8,6 +8,7 @@ different fields must all hold — the same semantics as the lexical engines' fa
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 import uuid
@@ -20,6 +21,8 @@ from typing import Any
 from django.conf import settings
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 
 class VectorStoreError(Exception):
@@ -332,12 +335,17 @@ class EmbeddedVectorStore(VectorStore):
     REPLICA_STATE = "learnhub-replica.json"
     SYNC_BATCH = 2000
     OPTIMIZE_AFTER = 5000  # build the HNSW index after applying this many points at once
+    # A search never waits for more than this many changes to be applied: beyond it the replica catches up in a
+    # background thread and searches report the store unavailable meanwhile (callers fall back to lexical search).
+    INLINE_SYNC_LIMIT = 5000
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
         self.replica_dir = ReplicaDirectory(self.root / "replicas")
         self._local: EdgeVectorStore | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the replica folder and the per-collection locks
+        self._sync_locks: dict[str, threading.RLock] = {}
+        self._catching_up: dict[str, threading.Thread] = {}
 
     # -- database side --
 
@@ -452,16 +460,21 @@ class EmbeddedVectorStore(VectorStore):
         from search.models import VectorCollection
 
         self._call("drop", lambda: VectorCollection.objects.filter(name=name).delete())
-        with self._lock:
+        with self._sync_lock(name):
             if self._local is not None:
                 self._local.drop(name)
 
     # -- replica side --
 
     def _local_store(self) -> EdgeVectorStore:
-        if self._local is None:
-            self._local = EdgeVectorStore(self.replica_dir.acquire())
-        return self._local
+        with self._lock:
+            if self._local is None:
+                self._local = EdgeVectorStore(self.replica_dir.acquire())
+            return self._local
+
+    def _sync_lock(self, name: str) -> threading.RLock:
+        with self._lock:
+            return self._sync_locks.setdefault(name, threading.RLock())
 
     def _state_path(self, name: str) -> Path:
         return self._local_store().root / name / self.REPLICA_STATE
@@ -477,7 +490,7 @@ class EmbeddedVectorStore(VectorStore):
         """This process's replica of `name`, brought up to the database's latest committed change."""
         from search.models import StoredVector, VectorCollection
 
-        with self._lock:
+        with self._sync_lock(name):
             local = self._local_store()
             head = self._call(
                 "sync",
@@ -535,16 +548,54 @@ class EmbeddedVectorStore(VectorStore):
             return local
 
     def sync(self, name: str) -> None:
-        """Bring this process's replica up to date now (after a job, or to warm a web process)."""
+        """Bring this process's replica up to date now, however far behind it is (jobs, warming, benchmarks)."""
         self._synced(name)
 
+    def _pending(self, name: str) -> int:
+        """How many points this replica lacks, counted up to INLINE_SYNC_LIMIT + 1 (a bounded query)."""
+        from search.models import StoredVector, VectorCollection
+
+        head = VectorCollection.objects.filter(name=name).values("pk", "epoch", "seq").first()
+        if head is None:
+            return 0
+        state = self._read_state(name) if self._local is not None else {}
+        after = state.get("seq", 0) if state.get("epoch") == head["epoch"] else 0
+        rows = StoredVector.objects.filter(collection_id=head["pk"], seq__gt=after)
+        return rows[: self.INLINE_SYNC_LIMIT + 1].count()
+
+    def _catch_up(self, name: str) -> None:
+        from django.db import connection
+
+        try:
+            self._synced(name)
+        except Exception:
+            logger.exception("vector replica of %r failed to catch up", name)
+        finally:
+            connection.close()
+            self._catching_up.pop(name, None)
+
+    def _reader(self, name: str) -> EdgeVectorStore:
+        """The replica for a search: synced inline when few changes are pending, else in the background."""
+        thread = self._catching_up.get(name)
+        if thread is None:
+            with self._sync_lock(name):
+                self._local_store()
+                pending = self._call("sync", self._pending, name)
+                if pending > self.INLINE_SYNC_LIMIT:
+                    thread = threading.Thread(target=self._catch_up, args=(name,), daemon=True, name=f"vectors-{name}")
+                    self._catching_up[name] = thread
+                    thread.start()
+        if thread is not None:
+            raise VectorStoreError(f"the vector replica of {name!r} is catching up with the database; try again soon")
+        return self._synced(name)
+
     def search(self, name, vector, *, limit=10, filters=None):
-        return self._synced(name).search(name, vector, limit=limit, filters=filters)
+        return self._reader(name).search(name, vector, limit=limit, filters=filters)
 
     def count(self, name, filters=None):
         if self.dimensions(name) is None:
             return 0
-        return self._synced(name).count(name, filters)
+        return self._reader(name).count(name, filters)
 
     def close(self) -> None:
         with self._lock:

@@ -45,3 +45,20 @@ def test_disabled_source_skips_scheduled_runs(configure):
 
     run = ImportRun.objects.get(pk=scheduled_import(FAKE))
     assert run.status == ImportRun.Status.SKIPPED and "switched off" in run.message
+
+
+def test_a_new_source_schedule_waits_one_interval_before_its_first_run(configure):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from importers.registry import get_source_class
+
+    configure(courses=[course(1)])
+    spec = get_source_class(FAKE).schedule()
+    schedule = ensure_source_schedule(FAKE)
+    if spec.get("minutes"):
+        expected = timezone.now() + timedelta(minutes=spec["minutes"])
+        assert abs((schedule.next_run - expected).total_seconds()) < 60
+    else:
+        assert schedule.next_run > timezone.now()

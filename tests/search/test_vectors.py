@@ -382,3 +382,22 @@ def test_embedded_store_refuses_vectors_of_the_wrong_size(tmp_path):
         store.upsert("resources", [VectorPoint(id=1, vector=np.ones(8, np.float32))])
     assert store.count("resources") == 0
     store.close()
+
+
+def test_a_replica_far_behind_catches_up_in_the_background_without_blocking_searches(transactional_db, tmp_path):
+    writer, web = EmbeddedVectorStore(tmp_path / "w"), EmbeddedVectorStore(tmp_path / "web")
+    web.INLINE_SYNC_LIMIT = 10
+    try:
+        writer.ensure_collection("resources", 16)
+        writer.upsert("resources", points(30))
+        with pytest.raises(VectorStoreError, match="catching up"):
+            web.search("resources", points(1)[0].vector)
+        thread = web._catching_up.get("resources")
+        if thread is not None:
+            thread.join(timeout=60)
+        assert web.count("resources") == 30
+        writer.upsert("resources", points(35)[30:])  # a few changes are applied inline
+        assert web.search("resources", points(35)[32].vector, limit=1)[0].id == 33
+    finally:
+        writer.close()
+        web.close()
