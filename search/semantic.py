@@ -44,7 +44,7 @@ CANDIDATES = 200
 # texts at 0.0-0.2 from a short query and related ones above 0.3 (measured on the demo catalogue).
 MIN_SCORE = 0.25
 SIMILAR_LIMIT = 6
-SIMILAR_MAX = 50
+SIMILAR_MAX = 100
 SIMILAR_CACHE_SECONDS = 600
 SIMILAR_FAILURE_CACHE_SECONDS = 60
 CONTENT_LIMIT = 10
@@ -340,8 +340,10 @@ def similar_resource_ids(resource: LearningResource, limit: int = SIMILAR_LIMIT)
         return cached
     try:
         store = _vector_call("opening the vector store", get_vector_store)
-        encoder = _vector_call("loading the encoder", get_encoder)
         dimensions = _vector_call("reading the resources collection", store.dimensions, RESOURCES)
+        if dimensions is None:
+            raise VectorSearchUnavailable("the resources collection does not exist: run `manage.py embed --all`")
+        encoder = _vector_call("loading the encoder", get_encoder)
         if dimensions != encoder.dimensions:
             raise VectorSearchUnavailable(
                 f"the resources collection has {dimensions} dimensions, the encoder {encoder.dimensions}: "
