@@ -371,3 +371,33 @@ def test_content_search_filters_limits_and_errors(client, catalogue, content, st
     monkeypatch.setattr(store, "search", failing)
     response = client.get("/api/v1/search/content/", {"q": "gradient"})
     assert response.status_code == 503 and "unavailable" in response.json()["errors"]["search"]
+
+
+# --- Quality harness -------------------------------------------------------------------------------------------
+
+
+def test_search_eval_runs_in_each_mode(catalogue, store, tmp_path, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    deep = catalogue["deep"]
+    queries = tmp_path / "queries.tsv"
+    queries.write_text(f"query_id\tquery\nq1\t{NEURAL}\n")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text(f"q1\t{deep.source}:{deep.source_id}\t3\n")
+
+    def run(mode):
+        out, err = StringIO(), StringIO()
+        call_command("search_eval", str(queries), str(qrels), "--mode", mode, stdout=out, stderr=err, verbosity=0)
+        return out.getvalue(), err.getvalue()
+
+    lexical, _ = run("lexical")
+    assert "mode: lexical" in lexical and "zero-result rate: 1.000" in lexical
+    for mode in ("semantic", "hybrid"):
+        text, warnings = run(mode)
+        assert f"mode: {mode}" in text and "zero-result rate: 0.000" in text and "recall@20:        1.000" in text
+        assert warnings == ""
+    monkeypatch.setattr(store, "search", failing)
+    _, warnings = run("semantic")
+    assert "1 of 1 queries fell back to lexical search" in warnings
