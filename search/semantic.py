@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils.html import escape
 
-from catalog.models import ContentFile, LearningResource, ResourceType, Run, Topic
+from catalog.models import ContentFile, LearningResource, ResourceInstructor, ResourceType, Run, Topic
 
 from .documents import _has_detail_url, _topic_paths, resource_document
 from .engines import SearchHit, SearchRequest
@@ -41,8 +41,11 @@ logger = logging.getLogger(__name__)
 # Each ranking (semantic, and lexical in hybrid mode) contributes at most this many candidates.
 CANDIDATES = 200
 # Cosine similarity below which a resource is not a semantic match. all-MiniLM-L6-v2 puts unrelated catalogue
-# texts at 0.0-0.2 from a short query and related ones above 0.3 (measured on the demo catalogue).
+# texts at 0.0-0.2 from a short query and related ones above 0.3. Hybrid search asks for closer matches: the
+# lexical ranking already brings the keyword matches, and weak semantic ones only dilute the fusion (search_eval
+# on the demo set: bench/RESULTS.md).
 MIN_SCORE = 0.25
+HYBRID_MIN_SCORE = 0.35
 SIMILAR_LIMIT = 6
 SIMILAR_MAX = 100
 SIMILAR_CACHE_SECONDS = 600
@@ -51,6 +54,7 @@ CONTENT_LIMIT = 10
 CONTENT_MAX = 50
 
 RESOURCE_TYPES = {value for value, _ in ResourceType.choices}
+_NO_LINKS = ResourceInstructor.objects.none()
 
 # Facet key (search/facets.py, the query parameter) → payload field of the vector points (vectors/index.py).
 PAYLOAD_FIELDS = {
@@ -158,8 +162,11 @@ class Candidate:
     score: float  # cosine similarity (semantic) or fused RRF score (hybrid)
 
 
-def semantic_ranking(vector, filters: dict[str, list[str]], limit: int = CANDIDATES) -> list[Candidate]:
-    """The best `limit` resources above MIN_SCORE under `filters` (facet keys), best first."""
+def semantic_ranking(
+    vector, filters: dict[str, list[str]], limit: int = CANDIDATES, min_score: float | None = None
+) -> list[Candidate]:
+    """The best `limit` resources scoring at least `min_score` (MIN_SCORE) under `filters` (facet keys)."""
+    min_score = MIN_SCORE if min_score is None else min_score
     conditions = payload_filters(filters)
     if conditions is None:
         return []
@@ -167,7 +174,7 @@ def semantic_ranking(vector, filters: dict[str, list[str]], limit: int = CANDIDA
     hits = _vector_call("searching resources", store.search, RESOURCES, vector, limit=limit, filters=conditions)
     ranking = []
     for hit in hits:
-        if hit.score < MIN_SCORE:
+        if hit.score < min_score:
             break
         ranking.append(Candidate(int(hit.payload.get("resource_id", hit.id)), float(hit.score)))
     return ranking
@@ -196,7 +203,7 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
 
 
 def hybrid_ranking(vector, request: SearchRequest, engine, filters: dict[str, list[str]]) -> list[Candidate]:
-    semantic = semantic_ranking(vector, filters)
+    semantic = semantic_ranking(vector, filters, min_score=HYBRID_MIN_SCORE)
     lexical = lexical_ranking(request, engine, filters)
     fused = reciprocal_rank_fusion([[str(pk) for pk in lexical], [str(c.resource_id) for c in semantic]])
     return [Candidate(int(key), score) for key, score in fused]
@@ -205,23 +212,25 @@ def hybrid_ranking(vector, request: SearchRequest, engine, filters: dict[str, li
 # --- Building results --------------------------------------------------------------------------------
 
 
-def _resource_documents(ids: Iterable[int]) -> dict[int, object]:
-    """Index documents (facet values, display fields) of the public resources among `ids`, built exactly as the
-    lexical index builds them so that both modes facet alike. Content files are not needed here."""
+def _resource_documents(ids: Iterable[int], *, full: bool = True) -> dict[int, object]:
+    """Index documents of the public resources among `ids`, built exactly as the lexical index builds them so
+    that both modes facet and display alike. `full=False` skips runs and instructors (facet values do not depend
+    on them, and the candidate set can be a few hundred resources); content files are never needed here."""
     ids = list(set(ids))
     if not ids:
         return {}
+    related = [
+        "topics",
+        "departments",
+        Prefetch("content_files", queryset=ContentFile.objects.none()),
+        Prefetch("runs", queryset=Run.objects.filter(published=True) if full else Run.objects.none()),
+    ]
+    related.append("instructor_links__instructor" if full else Prefetch("instructor_links", queryset=_NO_LINKS))
     queryset = (
         LearningResource.objects.public()
         .filter(pk__in=ids)
         .select_related("offered_by", "platform")
-        .prefetch_related(
-            "topics",
-            "departments",
-            "instructor_links__instructor",
-            Prefetch("runs", queryset=Run.objects.filter(published=True)),
-            Prefetch("content_files", queryset=ContentFile.objects.none()),
-        )
+        .prefetch_related(*related)
     )
     _has_detail_url()
     paths = _topic_paths()
@@ -293,13 +302,14 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
     if facets:
         for key in filters:
             candidate_sets[key] = ranking({other: v for other, v in filters.items() if other != key})
-    documents = _resource_documents(c.resource_id for ranked in candidate_sets.values() for c in ranked)
+    documents = _resource_documents((c.resource_id for ranked in candidate_sets.values() for c in ranked), full=False)
 
     matching = [c for c in candidate_sets[""] if c.resource_id in documents]
     matching = [c for c in matching if _matches(documents[c.resource_id].facets, filters)]
     matching = _sorted(matching, documents, request.sort)
     page = matching[request.offset : request.offset + request.limit]
-    hits = [_hit(documents[c.resource_id], c.score) for c in page]
+    shown = _resource_documents(c.resource_id for c in page)
+    hits = [_hit(shown[c.resource_id], c.score) for c in page if c.resource_id in shown]
 
     counts: dict[str, dict[str, tuple[int, str]]] = {}
     if facets:
