@@ -1,4 +1,5 @@
-"""The search API: /api/v1/search/ and /api/v1/search/suggest/ (same parameters as the search page)."""
+"""The search API: /api/v1/search/ and /api/v1/search/suggest/ (same parameters as the search page), and
+/api/v1/search/content/ (content-file chunks by meaning, grouped by resource: context for an AI assistant)."""
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control
@@ -10,8 +11,14 @@ from rest_framework.views import APIView
 
 from .engines import SORTS
 from .facets import FACETS
-from .serializers import SearchErrorSerializer, SearchResponseSerializer, SuggestionSerializer
-from .service import MAX_PAGE_SIZE, SearchParameterError, parse_params, run_search, suggest
+from .semantic import CONTENT_LIMIT, CONTENT_MAX, VectorSearchUnavailable, content_search
+from .serializers import (
+    ContentSearchResponseSerializer,
+    SearchErrorSerializer,
+    SearchResponseSerializer,
+    SuggestionSerializer,
+)
+from .service import MAX_PAGE_SIZE, MODES, SearchParameterError, parse_params, run_search, suggest
 
 FACET_PARAMETERS = [
     OpenApiParameter(
@@ -45,11 +52,21 @@ class SearchAPIView(APIView):
     @extend_schema(
         operation_id="search",
         summary="Search resources, pages and news",
-        description="Matches any of the words (ranked by how many and where: title, then topics, instructors and "
-        "offeror, then description, then content files), tolerates typos, expands synonyms. An empty `q` "
-        "browses. Facet counts for each facet apply the other facets' selections.",
+        description="`mode=lexical` (default) matches any of the words (ranked by how many and where: title, then "
+        "topics, instructors and offeror, then description, then content files), tolerates typos, expands "
+        "synonyms. `mode=semantic` ranks resources by meaning (embedding similarity), `mode=hybrid` fuses both "
+        "rankings (reciprocal rank fusion); these two cover learning resources only (not news or pages) and "
+        "compute totals and facets over their best 200 matches per ranking. When vectors are unavailable they "
+        "answer with lexical results, `mode_used: lexical` and a `notice`. An empty `q` browses (lexically). "
+        "Facet counts for each facet apply the other facets' selections.",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="What to search for (up to 200 characters used)."),
+            OpenApiParameter(
+                "mode",
+                OpenApiTypes.STR,
+                enum=list(MODES),
+                description="lexical (default, keywords), semantic (meaning) or hybrid (both).",
+            ),
             OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: relevance."),
             OpenApiParameter("page", OpenApiTypes.INT, description="1-based; pages past the end are empty."),
             OpenApiParameter("page_size", OpenApiTypes.INT, description=f"1–{MAX_PAGE_SIZE}, default 20."),
@@ -72,10 +89,67 @@ class SearchAPIView(APIView):
             "num_pages": result.num_pages,
             "sort": params.sort,
             "did_you_mean": result.did_you_mean,
+            "mode": params.mode,
+            "mode_used": result.mode_used,
+            "notice": result.notice,
             "results": result.hits,
             "facets": result.facets,
         }
         return _cache(Response(SearchResponseSerializer(data).data))
+
+
+class ContentSearchAPIView(APIView):
+    """Passages of course files that answer a question, grouped by resource."""
+
+    authentication_classes = []
+
+    @extend_schema(
+        operation_id="search_content",
+        summary="Search course content files by meaning",
+        description="Embeds `q` and returns the closest chunks of the content files (lecture notes, transcripts, "
+        "pages, ...) of public resources, grouped by resource, resources ordered by their best chunk. "
+        "Meant as retrieval context for an AI assistant. Takes the search's facet filters. Answers 503 when "
+        "the vector store or the encoder is unavailable.",
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True, description="What to look for (required)."),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"Chunks to return: 1–{CONTENT_MAX}, default {CONTENT_LIMIT}."
+            ),
+            *FACET_PARAMETERS,
+        ],
+        responses={200: ContentSearchResponseSerializer, 400: SearchErrorSerializer, 503: SearchErrorSerializer},
+        tags=["search"],
+    )
+    def get(self, request):
+        errors = {}
+        try:
+            params = parse_params(request.query_params, strict=True)
+        except SearchParameterError as error:
+            errors.update(error.errors)
+            params = parse_params(request.query_params)
+        if not params.q:
+            errors["q"] = "required: the text to find passages for"
+        limit = CONTENT_LIMIT
+        raw_limit = request.query_params.get("limit", "").strip()
+        if raw_limit:
+            try:
+                limit = int(raw_limit)
+            except ValueError:
+                errors["limit"] = f"expected a whole number, got {raw_limit[:40]!r}"
+            else:
+                if not 1 <= limit <= CONTENT_MAX:
+                    errors["limit"] = f"must be between 1 and {CONTENT_MAX}, got {limit}"
+        if errors:
+            return Response({"errors": errors}, status=400)
+        try:
+            groups = content_search(params.q, params.filters, limit=limit)
+        except VectorSearchUnavailable:
+            return Response(
+                {"errors": {"search": "content search is unavailable right now (vector store or encoder); try later"}},
+                status=503,
+            )
+        data = {"query": params.q, "count": sum(len(group.chunks) for group in groups), "results": groups}
+        return _cache(Response(ContentSearchResponseSerializer(data).data))
 
 
 class SuggestAPIView(APIView):

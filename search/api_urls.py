@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from .api import SearchAPIView, SuggestAPIView
+from .api import ContentSearchAPIView, SearchAPIView, SuggestAPIView
 
 urlpatterns = [
     path("search/", SearchAPIView.as_view(), name="api-search"),
     path("search/suggest/", SuggestAPIView.as_view(), name="api-search-suggest"),
+    path("search/content/", ContentSearchAPIView.as_view(), name="api-search-content"),
 ]

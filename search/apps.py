@@ -7,7 +7,11 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from catalog.similar import register_provider
+
         from . import sync
+        from .semantic import similar_resource_ids
         from .vectors import sync as vector_sync  # noqa: F401 - connects its receivers
 
         sync.connect_feed_items()
+        register_provider(similar_resource_ids)

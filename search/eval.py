@@ -1,5 +1,5 @@
-"""The search quality harness: run a judged query set against the current engine and compute
-nDCG@10, recall@20, MRR and the zero-result rate.
+"""The search quality harness: run a judged query set against the current engine, in one search mode (lexical,
+semantic or hybrid), and compute nDCG@10, recall@20, MRR and the zero-result rate.
 
 queries.tsv: `query_id <TAB> query text` (a header line starting with "query_id" or "#" is skipped).
 qrels.tsv:   `query_id <TAB> document <TAB> relevance` where document is `source:source_id` of a resource
@@ -29,11 +29,18 @@ class QueryScore:
     rr: float
     results: int
     retrieved: list[str] = field(default_factory=list)
+    mode_used: str = "lexical"
 
 
 @dataclass
 class EvalReport:
     scores: list[QueryScore]
+    mode: str = "lexical"
+
+    @property
+    def fallbacks(self) -> int:
+        """Queries answered in another mode than asked (vectors unavailable): their scores are lexical ones."""
+        return sum(1 for score in self.scores if score.mode_used != self.mode)
 
     def _mean(self, attribute: str) -> float:
         return sum(getattr(score, attribute) for score in self.scores) / len(self.scores) if self.scores else 0.0
@@ -110,13 +117,20 @@ def _document_names(hits) -> list[str]:
     return [names.get(hit.object_id, hit.key) if hit.kind == "resource" else hit.key for hit in hits]
 
 
-def evaluate(queries: dict[str, str], qrels: dict[str, dict[str, int]], depth: int = 20, wrap=None) -> EvalReport:
-    """Search each query (no facets, no highlights) and score its top `depth` results; `wrap` may add progress."""
+def evaluate(
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+    depth: int = 20,
+    wrap=None,
+    mode: str = "lexical",
+) -> EvalReport:
+    """Search each query in `mode` (no facets, no highlights) and score its top `depth` results; `wrap` may add
+    progress."""
     scores = []
     items = list(queries.items())
     for query_id, text in wrap(items) if wrap else items:
-        result = run_search(SearchParams(q=text, page_size=depth), facets=False, highlight=False)
+        result = run_search(SearchParams(q=text, page_size=depth, mode=mode), facets=False, highlight=False)
         retrieved = _document_names(result.hits)
         ndcg, recall, rr = score_ranking(retrieved, qrels.get(query_id, {}))
-        scores.append(QueryScore(query_id, text, ndcg, recall, rr, result.total, retrieved))
-    return EvalReport(scores)
+        scores.append(QueryScore(query_id, text, ndcg, recall, rr, result.total, retrieved, result.mode_used))
+    return EvalReport(scores, mode)

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from .service import MODES
+
 
 class SearchHitSerializer(serializers.Serializer):
     key = serializers.CharField(help_text='"resource:12", "page:5" or "news:3".')
@@ -42,6 +44,13 @@ class SearchResponseSerializer(serializers.Serializer):
     num_pages = serializers.IntegerField()
     sort = serializers.CharField()
     did_you_mean = serializers.CharField(allow_blank=True)
+    mode = serializers.ChoiceField(choices=list(MODES), help_text="The mode asked for.")
+    mode_used = serializers.ChoiceField(
+        choices=list(MODES),
+        help_text="The mode that produced the results: `lexical` when an empty query browsed, or when semantic or "
+        "hybrid search was unavailable (then `notice` says so).",
+    )
+    notice = serializers.CharField(allow_blank=True, help_text="Why the results differ from what was asked, if so.")
     results = SearchHitSerializer(many=True)
     facets = FacetSerializer(many=True)
 
@@ -54,3 +63,29 @@ class SuggestionSerializer(serializers.Serializer):
 
 class SearchErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.CharField(), help_text="Parameter → what was wrong.")
+
+
+class ContentChunkSerializer(serializers.Serializer):
+    content_file_id = serializers.IntegerField()
+    file_title = serializers.CharField(allow_blank=True)
+    chunk = serializers.IntegerField(help_text="The chunk's position in its file (0-based).")
+    text = serializers.CharField(help_text="The chunk's text (about 512 tokens, overlapping its neighbours).")
+    score = serializers.FloatField(help_text="Cosine similarity to the query (higher is closer).")
+
+
+class ContentResourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="resource.pk")
+    title = serializers.CharField(source="resource.title")
+    url = serializers.SerializerMethodField(help_text="The resource's page in the catalogue.")
+    type = serializers.CharField(source="resource.resource_type")
+    score = serializers.FloatField(help_text="The best chunk's score.")
+    chunks = ContentChunkSerializer(many=True, help_text="Best first.")
+
+    def get_url(self, group) -> str:
+        return group.resource.get_absolute_url()
+
+
+class ContentSearchResponseSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    count = serializers.IntegerField(help_text="Chunks returned (at most `limit`).")
+    results = ContentResourceSerializer(many=True, help_text="Resources ordered by their best chunk.")

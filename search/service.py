@@ -20,6 +20,12 @@ from .facets import FACET_KEYS, FACETS
 from .models import SearchTerm, Synonym
 from .text import STOPWORDS, clean_query, tokens
 
+MODES = {
+    "lexical": "Keywords",
+    "semantic": "Meaning",
+    "hybrid": "Keywords and meaning",
+}
+VECTORS_UNAVAILABLE = "Searching by meaning is not available right now, so these results match your keywords."
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 MAX_FILTER_VALUES = 50
@@ -45,6 +51,7 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    mode: str = "lexical"
 
 
 @dataclass
@@ -56,6 +63,10 @@ class SearchPage:
     facets: list[FacetResult]
     did_you_mean: str = ""
     took_ms: float = 0.0
+    # The mode that produced the results: "lexical" when semantic/hybrid fell back (then `notice` says why) or
+    # when an empty query browsed.
+    mode_used: str = "lexical"
+    notice: str = ""
 
     @property
     def num_pages(self) -> int:
@@ -112,6 +123,11 @@ def parse_params(data, *, strict: bool = False) -> SearchParams:
         errors["sort"] = f"unknown sort {str(sort)[:40]!r}; expected one of {', '.join(SORTS)}"
         sort = "relevance"
     params.sort = sort
+    mode = (get_list("mode") or ["lexical"])[-1] or "lexical"
+    if mode not in MODES:
+        errors["mode"] = f"unknown mode {str(mode)[:40]!r}; expected one of {', '.join(MODES)}"
+        mode = "lexical"
+    params.mode = mode
     params.page = get_int("page", 1, 1, 10**9)
     params.page_size = get_int("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     if strict and errors:
@@ -254,12 +270,33 @@ def label_facets(counts: dict[str, dict[str, tuple[int, str]]], filters: dict[st
 
 
 def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = True, engine=None) -> SearchPage:
-    """Search with `params` on the configured engine (or `engine`)."""
+    """Search with `params` on the configured engine (or `engine`), in `params.mode`: lexical, or semantic or
+    hybrid through `search.semantic` (which falls back to lexical, with a notice, when vectors are unavailable)."""
     started = time.perf_counter()
     engine = engine or get_engine()
     request, did_you_mean = build_request(params, facets=facets, highlight=highlight)
     if params.page > MAX_PAGE:
         request.limit = 0
+    notice = ""
+    if params.mode != "lexical" and not request.is_browse:
+        from .semantic import VectorSearchUnavailable, vector_search
+
+        try:
+            found = vector_search(params.mode, request, engine=engine, facets=facets)
+        except VectorSearchUnavailable:
+            notice = VECTORS_UNAVAILABLE
+        else:
+            hits = public_hits(found.hits) if found.hits else []
+            return SearchPage(
+                params=params,
+                request=request,
+                total=max(found.total - (len(found.hits) - len(hits)), 0),
+                hits=hits,
+                facets=label_facets(found.facet_counts, params.filters) if facets else [],
+                did_you_mean=did_you_mean,
+                took_ms=(time.perf_counter() - started) * 1000,
+                mode_used=params.mode,
+            )
     results = engine.search(request)
     hits = public_hits(results.hits) if results.hits else []
     return SearchPage(
@@ -270,6 +307,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
         facets=label_facets(results.facet_counts, params.filters) if facets else [],
         did_you_mean=did_you_mean or results.did_you_mean,
         took_ms=(time.perf_counter() - started) * 1000,
+        notice=notice,
     )
 
 

@@ -7,14 +7,16 @@ from django.views.decorators.http import require_GET
 
 from .engines import SORTS
 from .facets import FACET_KEYS
-from .service import SearchParams, parse_params, run_search
+from .service import MODES, SearchParams, parse_params, run_search
 
 
 def _query_string(params: SearchParams, **changes) -> str:
     """The query string of `params` with `changes` (filters given as a full dict under "filters")."""
     filters = changes.pop("filters", params.filters)
-    values = {"q": params.q, "sort": params.sort, "page": params.page, **changes}
+    values = {"q": params.q, "mode": params.mode, "sort": params.sort, "page": params.page, **changes}
     pairs = [(key, value) for key, value in values.items() if value not in ("", None)]
+    if values.get("mode") == "lexical":
+        pairs = [(key, value) for key, value in pairs if key != "mode"]
     if values.get("sort") == "relevance":
         pairs = [(key, value) for key, value in pairs if key != "sort"]
     if values.get("page") == 1:
@@ -104,6 +106,7 @@ def search(request):
         "params": params,
         "result": result,
         "sorts": [(key, label, _query_string(params, sort=key, page=1)) for key, label in SORTS.items()],
+        "modes": list(MODES.items()),
         "page_links": page_links,
         "previous_url": _query_string(params, page=params.page - 1) if result.has_previous else "",
         "next_url": _query_string(params, page=params.page + 1) if result.has_next else "",
@@ -111,7 +114,7 @@ def search(request):
         "promotions": promotions_for(params.q) if params.page == 1 else [],
         "clear_url": _query_string(params, page=1, filters={}),
         "did_you_mean_url": _query_string(
-            SearchParams(q=result.did_you_mean, filters=params.filters, sort=params.sort), page=1
+            SearchParams(q=result.did_you_mean, filters=params.filters, sort=params.sort, mode=params.mode), page=1
         )
         if result.did_you_mean
         else "",

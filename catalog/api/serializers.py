@@ -339,3 +339,10 @@ class ProgramItemSerializer(LearningResourceSerializer):
 def annotate_public_resource_count(queryset: QuerySet, relation: str = "resources") -> QuerySet:
     """Annotate lookups with `resource_count`: how many public resources use them."""
     return queryset.annotate(resource_count=Count(relation, filter=public_q(f"{relation}__"), distinct=True))
+
+
+class SimilarResourcesSerializer(serializers.Serializer):
+    """The response of /resources/{id}/similar/ (schema only)."""
+
+    count = serializers.IntegerField()
+    results = LearningResourceSerializer(many=True, help_text="Most similar first.")

@@ -15,8 +15,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
 
 from catalog.models import Department, LearningResource, Offeror, Platform, ResourceType, Topic
+from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import PublicCacheMixin
 
 from .filters import ResourceFilterSet
@@ -27,6 +29,7 @@ from .serializers import (
     OfferorListSerializer,
     PlatformListSerializer,
     ProgramItemSerializer,
+    SimilarResourcesSerializer,
     TopicListSerializer,
     annotate_public_resource_count,
     public_resources_queryset,
@@ -130,12 +133,45 @@ class ResourceViewSetBase(
         return queryset.filter(resource_type=self.resource_type) if self.resource_type else queryset
 
 
+SIMILAR_DEFAULT = 6
+SIMILAR_MAX = 50
+
+
 @extend_schema_view(
     list=extend_schema(summary="List public learning resources of every type"),
     retrieve=extend_schema(summary="A public learning resource by id"),
 )
 class LearningResourceViewSet(ResourceViewSetBase):
-    pass
+    @extend_schema(
+        summary="Public resources similar to this one",
+        description="The resources whose text (title, topics, offeror, instructors, description) is closest in "
+        "meaning to this resource's, best first, by vector search; public resources only. Answers 503 when "
+        "vector search is unavailable.",
+        parameters=[
+            FIELDS_PARAMETER,
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1–{SIMILAR_MAX}, default {SIMILAR_DEFAULT}."),
+        ],
+        responses={200: SimilarResourcesSerializer, 400: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="similar", filter_backends=[], pagination_class=None)
+    def similar(self, request, *args, **kwargs):
+        raw = request.query_params.get("limit", "").strip()
+        limit = SIMILAR_DEFAULT
+        if raw:
+            try:
+                limit = int(raw)
+            except ValueError:
+                raise ValidationError({"limit": [f"Expected a whole number, got {raw[:40]!r}."]}) from None
+            if not 1 <= limit <= SIMILAR_MAX:
+                raise ValidationError({"limit": [f"Must be between 1 and {SIMILAR_MAX}, got {limit}."]})
+        resource = get_object_or_404(LearningResource.objects.public(), pk=kwargs["pk"])
+        try:
+            similar = similar_resources(resource, limit, public_resources_queryset())
+        except SimilarUnavailable:
+            return Response({"detail": "Similar resources are unavailable right now (vector search); try later."}, 503)
+        results = self.get_serializer(similar, many=True).data
+        return Response({"count": len(results), "results": results})
 
 
 @extend_schema_view(retrieve=extend_schema(summary="A public learning resource by slug", parameters=[FIELDS_PARAMETER]))

@@ -18,6 +18,7 @@ from catalog.models import (
     Run,
     Topic,
 )
+from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import cache_public
 
 from .browse import DEFAULT_SORT, SORTS, TopicLink, apply_facets, build_facets, count_facets, topic_and_descendant_ids
@@ -27,6 +28,7 @@ PAGE_SIZE = 24
 # A podcast may have hundreds of episodes; the detail page lists the first ones in order.
 CHILDREN_LIMIT = 100
 RELATED_LIMIT = 6
+SIMILAR_LIMIT = 6
 
 # How the detail page titles a resource's children.
 CHILDREN_HEADING = {
@@ -164,6 +166,17 @@ def related_resources(resource, limit=RELATED_LIMIT):
     return [by_id[pk] for pk in ranked if pk in by_id]
 
 
+def similar_for_page(resource, related, limit=SIMILAR_LIMIT):
+    """Resources like `resource` by meaning (vector search), leaving out those already listed as related; empty
+    when vector search is unavailable, so the page never depends on it."""
+    shown = {item.pk for item in related}
+    try:
+        similar = similar_resources(resource, limit + len(shown), card_queryset())
+    except SimilarUnavailable:
+        return []
+    return [item for item in similar if item.pk not in shown][:limit]
+
+
 @require_safe
 @cache_public
 def resource_detail(request, slug):
@@ -190,6 +203,7 @@ def resource_detail(request, slug):
     next_run = upcoming_runs[0] if upcoming_runs else None
     action_url = (next_run.enrollment_url if next_run and next_run.enrollment_url else "") or resource.url
     instructors = [link.instructor for link in resource.instructor_links.all()]
+    related = related_resources(resource)
     context = {
         "resource": resource,
         "runs": runs,
@@ -201,7 +215,8 @@ def resource_detail(request, slug):
         "children_total": children_total,
         "children_heading": CHILDREN_HEADING.get(resource.resource_type, "Contents"),
         "parents": parents,
-        "related": related_resources(resource),
+        "related": related,
+        "similar": similar_for_page(resource, related),
         "action_url": action_url,
         "action_label": ACTION_LABEL.get(resource.resource_type, "Visit"),
         "jsonld": resource_jsonld(

@@ -346,6 +346,7 @@ class EmbeddedVectorStore(VectorStore):
         self._lock = threading.RLock()  # guards the replica folder and the per-collection locks
         self._sync_locks: dict[str, threading.RLock] = {}
         self._catching_up: dict[str, threading.Thread] = {}
+        self._states: dict[str, dict] = {}  # each replica collection's {"epoch", "seq"}, mirrored in its folder
 
     # -- database side --
 
@@ -461,6 +462,7 @@ class EmbeddedVectorStore(VectorStore):
 
         self._call("drop", lambda: VectorCollection.objects.filter(name=name).delete())
         with self._sync_lock(name):
+            self._states.pop(name, None)
             if self._local is not None:
                 self._local.drop(name)
 
@@ -480,28 +482,30 @@ class EmbeddedVectorStore(VectorStore):
         return self._local_store().root / name / self.REPLICA_STATE
 
     def _read_state(self, name: str) -> dict:
+        if name in self._states:
+            return self._states[name]
         path = self._state_path(name)
         try:
-            return json.loads(path.read_text()) if path.is_file() else {}
+            state = json.loads(path.read_text()) if path.is_file() else {}
         except ValueError:
-            return {}
+            state = {}
+        self._states[name] = state
+        return state
+
+    def _write_state(self, name: str, state: dict) -> None:
+        self._state_path(name).write_text(json.dumps(state))
+        self._states[name] = state
 
     def _synced(self, name: str) -> EdgeVectorStore:
         """This process's replica of `name`, brought up to the database's latest committed change."""
-        from search.models import StoredVector, VectorCollection
+        from search.models import StoredVector
 
         with self._sync_lock(name):
             local = self._local_store()
-            head = self._call(
-                "sync",
-                lambda: (
-                    VectorCollection.objects.filter(name=name)
-                    .values("pk", "dimensions", "keyword_fields", "epoch", "seq")
-                    .first()
-                ),
-            )
+            head = self._head(name)
             if head is None:
                 local.drop(name)
+                self._states.pop(name, None)
                 raise VectorStoreError(f"vector collection {name!r} does not exist; run `manage.py embed --all`")
             state = self._read_state(name)
             if (
@@ -512,6 +516,7 @@ class EmbeddedVectorStore(VectorStore):
                 local.drop(name)
                 local.ensure_collection(name, head["dimensions"], head["keyword_fields"])
                 state = {"epoch": head["epoch"], "seq": 0}
+                self._write_state(name, state)
             if state["seq"] == head["seq"]:
                 return local
             # Each point has one row holding its latest state, so the rows changed after the replica's change
@@ -543,25 +548,32 @@ class EmbeddedVectorStore(VectorStore):
                 last_pk = rows[-1][0]
             if applied >= self.OPTIMIZE_AFTER:
                 local.optimize(name)
-            state = {"epoch": head["epoch"], "seq": head["seq"]}
-            self._state_path(name).write_text(json.dumps(state))
+            self._write_state(name, {"epoch": head["epoch"], "seq": head["seq"]})
             return local
 
     def sync(self, name: str) -> None:
         """Bring this process's replica up to date now, however far behind it is (jobs, warming, benchmarks)."""
         self._synced(name)
 
-    def _pending(self, name: str) -> int:
-        """How many points this replica lacks, counted up to INLINE_SYNC_LIMIT + 1 (a bounded query)."""
-        from search.models import StoredVector, VectorCollection
+    def _head(self, name: str) -> dict | None:
+        from search.models import VectorCollection
 
-        head = VectorCollection.objects.filter(name=name).values("pk", "epoch", "seq").first()
-        if head is None:
-            return 0
-        state = self._read_state(name) if self._local is not None else {}
+        return self._call(
+            "sync",
+            lambda: (
+                VectorCollection.objects.filter(name=name)
+                .values("pk", "dimensions", "keyword_fields", "epoch", "seq")
+                .first()
+            ),
+        )
+
+    def _pending(self, head: dict, state: dict) -> int:
+        """How many points this replica lacks, counted up to INLINE_SYNC_LIMIT + 1 (a bounded query)."""
+        from search.models import StoredVector
+
         after = state.get("seq", 0) if state.get("epoch") == head["epoch"] else 0
         rows = StoredVector.objects.filter(collection_id=head["pk"], seq__gt=after)
-        return rows[: self.INLINE_SYNC_LIMIT + 1].count()
+        return self._call("sync", lambda: rows[: self.INLINE_SYNC_LIMIT + 1].count())
 
     def _catch_up(self, name: str) -> None:
         from django.db import connection
@@ -575,13 +587,19 @@ class EmbeddedVectorStore(VectorStore):
             self._catching_up.pop(name, None)
 
     def _reader(self, name: str) -> EdgeVectorStore:
-        """The replica for a search: synced inline when few changes are pending, else in the background."""
+        """The replica for a search: one query when it is current; synced inline when few changes are pending, in
+        the background when many are (searches meanwhile raise VectorStoreError and callers fall back)."""
         thread = self._catching_up.get(name)
         if thread is None:
             with self._sync_lock(name):
-                self._local_store()
-                pending = self._call("sync", self._pending, name)
-                if pending > self.INLINE_SYNC_LIMIT:
+                local = self._local_store()
+                head = self._head(name)
+                if head is None:
+                    return self._synced(name)  # drops the replica and raises "does not exist"
+                state = self._read_state(name)
+                if state == {"epoch": head["epoch"], "seq": head["seq"]} and local.dimensions(name):
+                    return local
+                if self._pending(head, state) > self.INLINE_SYNC_LIMIT:
                     thread = threading.Thread(target=self._catch_up, args=(name,), daemon=True, name=f"vectors-{name}")
                     self._catching_up[name] = thread
                     thread.start()
@@ -602,6 +620,7 @@ class EmbeddedVectorStore(VectorStore):
             if self._local is not None:
                 self._local.close()
                 self._local = None
+                self._states.clear()
             self.replica_dir.release()
 
 

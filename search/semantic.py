@@ -1,0 +1,428 @@
+"""Semantic and hybrid search, similar resources and content-chunk search over the vector store.
+
+Semantic search ranks public resources by the cosine similarity of their embedded text to the query's; hybrid
+search fuses that ranking with the lexical engine's by reciprocal rank fusion. Both return the same facets as
+lexical search, computed over a bounded candidate set (see docs/decisions.md, "Semantic facets"):
+
+- each ranking is the top `CANDIDATES` of its engine under the learner's facet filters (the vector store applies
+  them as payload filters; semantic hits also need `MIN_SCORE`);
+- results and totals are that candidate set re-filtered with the facet values the lexical index would store for
+  each resource, read from the database (which also drops anything no longer public);
+- a selected facet's own counts come from a second candidate set searched without that facet's selection, so the
+  counts follow the lexical semantics: OR within a facet, AND across facets.
+
+News and pages are not embedded: semantic and hybrid modes return resources only. An empty query browses like
+lexical search. Anything going wrong in the encoder or the vector store raises `VectorSearchUnavailable`, and the
+service answers with lexical results and a notice. Nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.utils.html import escape
+
+from catalog.models import ContentFile, LearningResource, ResourceInstructor, ResourceType, Run, Topic
+
+from .documents import _has_detail_url, _topic_paths, resource_document
+from .engines import SearchHit, SearchRequest
+from .facets import FACET_KEYS
+from .ranking import reciprocal_rank_fusion
+from .vectors.encoders import get_encoder
+from .vectors.index import CHUNKS, RESOURCES, resource_text
+from .vectors.stores import get_vector_store
+
+logger = logging.getLogger(__name__)
+
+# Each ranking (semantic, and lexical in hybrid mode) contributes at most this many candidates.
+CANDIDATES = 200
+# Cosine similarity below which a resource is not a semantic match. all-MiniLM-L6-v2 puts unrelated catalogue
+# texts at 0.0-0.2 from a short query and related ones above 0.3. Hybrid search asks for closer matches: the
+# lexical ranking already brings the keyword matches, and weak semantic ones only dilute the fusion (search_eval
+# on the demo set: bench/RESULTS.md).
+MIN_SCORE = 0.25
+HYBRID_MIN_SCORE = 0.35
+SIMILAR_LIMIT = 6
+SIMILAR_MAX = 100
+SIMILAR_CACHE_SECONDS = 600
+SIMILAR_FAILURE_CACHE_SECONDS = 60
+CONTENT_LIMIT = 10
+CONTENT_MAX = 50
+
+RESOURCE_TYPES = {value for value, _ in ResourceType.choices}
+_NO_LINKS = ResourceInstructor.objects.none()
+
+# Facet key (search/facets.py, the query parameter) → payload field of the vector points (vectors/index.py).
+PAYLOAD_FIELDS = {
+    "type": "resource_type",
+    "topic": "topics",
+    "offeror": "offered_by",
+    "platform": "platform",
+    "department": "departments",
+    "level": "level",
+    "certification": "certification",
+    "price": "free",
+    "delivery": "delivery",
+    "language": "languages",
+}
+assert set(PAYLOAD_FIELDS) == set(FACET_KEYS), "every facet needs a payload field"
+
+
+class VectorSearchUnavailable(Exception):
+    """The encoder or the vector store failed; callers fall back to lexical search."""
+
+
+def _vector_call(what: str, func, *args, **kwargs):
+    """Run an encoder or vector-store call; any failure becomes VectorSearchUnavailable (and a log line)."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # encoder or store down, collection missing, dimension mismatch: all the same here
+        logger.warning("vector search unavailable (%s): %s", what, exc)
+        raise VectorSearchUnavailable(f"{what} failed: {exc}") from exc
+
+
+def embed_query(text: str):
+    encoder = _vector_call("loading the encoder", get_encoder)
+    return _vector_call("encoding the query", encoder.encode, [text])[0]
+
+
+# --- Filters ---------------------------------------------------------------------------------------
+
+
+def _topic_with_descendants(slugs: list[str]) -> list[str]:
+    """The selected topic slugs and every topic under them: a payload lists a resource's own topics and their
+    parents, while selecting a topic in lexical search also matches resources tagged anywhere below it."""
+    children: dict[int | None, list[int]] = {}
+    slug_of: dict[int, str] = {}
+    for pk, slug, parent_id in Topic.objects.values_list("pk", "slug", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+        slug_of[pk] = slug
+    found = dict.fromkeys(slugs)
+    stack = [pk for pk, slug in slug_of.items() if slug in found]
+    seen: set[int] = set()
+    while stack:
+        pk = stack.pop()
+        if pk in seen:
+            continue
+        seen.add(pk)
+        found.setdefault(slug_of[pk])
+        stack.extend(children.get(pk, []))
+    return list(found)
+
+
+def payload_filters(filters: dict[str, list[str]]) -> dict[str, list] | None:
+    """The facet selections as vector-store payload filters, or None when no resource can match (e.g. only
+    news or pages were selected). Conditions that payloads cannot express exactly (a mix of "no certificate"
+    and certificate types) are left out here and applied afterwards from the database."""
+    result: dict[str, list] = {}
+    for key, values in filters.items():
+        if not values:
+            continue
+        if key == "type":
+            values = [value for value in values if value in RESOURCE_TYPES]
+            if not values:
+                return None
+        elif key == "topic":
+            values = _topic_with_descendants(values)
+        elif key == "price":
+            values = [value == "free" for value in values if value in ("free", "paid")]
+            if not values:
+                return None
+        elif key == "certification":
+            if set(values) == {"none"}:
+                values = [False]
+            elif "none" not in values:
+                values = [True]
+            else:
+                continue
+        result[PAYLOAD_FIELDS[key]] = list(dict.fromkeys(values))
+    return result
+
+
+def _matches(facets: dict[str, list[tuple[str, str]]], filters: dict[str, list[str]], skip: str = "") -> bool:
+    """Lexical facet semantics: some value of every selected facet (except `skip`) among the resource's."""
+    for key, values in filters.items():
+        if key == skip or not values:
+            continue
+        if not {value for value, _ in facets.get(key, [])} & set(values):
+            return False
+    return True
+
+
+# --- Candidates ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    resource_id: int
+    score: float  # cosine similarity (semantic) or fused RRF score (hybrid)
+
+
+def semantic_ranking(
+    vector, filters: dict[str, list[str]], limit: int = CANDIDATES, min_score: float | None = None
+) -> list[Candidate]:
+    """The best `limit` resources scoring at least `min_score` (MIN_SCORE) under `filters` (facet keys)."""
+    min_score = MIN_SCORE if min_score is None else min_score
+    conditions = payload_filters(filters)
+    if conditions is None:
+        return []
+    store = _vector_call("opening the vector store", get_vector_store)
+    hits = _vector_call("searching resources", store.search, RESOURCES, vector, limit=limit, filters=conditions)
+    ranking = []
+    for hit in hits:
+        if hit.score < min_score:
+            break
+        ranking.append(Candidate(int(hit.payload.get("resource_id", hit.id)), float(hit.score)))
+    return ranking
+
+
+def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES):
+    """The lexical engine's best `limit` resources for `request`'s words under `filters`, best first."""
+    resource_filters = dict(filters)
+    types = [value for value in filters.get("type", []) if value in RESOURCE_TYPES]
+    if filters.get("type") and not types:
+        return []
+    # News and pages have no vectors: hybrid search covers resources only.
+    resource_filters["type"] = types or sorted(RESOURCE_TYPES)
+    lexical = SearchRequest(
+        text=request.text,
+        terms=request.terms,
+        expansions=request.expansions,
+        filters=resource_filters,
+        sort="relevance",
+        offset=0,
+        limit=limit,
+        facets=False,
+        highlight=False,
+    )
+    return [hit.object_id for hit in engine.search(lexical).hits if hit.kind == "resource"]
+
+
+def hybrid_ranking(vector, request: SearchRequest, engine, filters: dict[str, list[str]]) -> list[Candidate]:
+    semantic = semantic_ranking(vector, filters, min_score=HYBRID_MIN_SCORE)
+    lexical = lexical_ranking(request, engine, filters)
+    fused = reciprocal_rank_fusion([[str(pk) for pk in lexical], [str(c.resource_id) for c in semantic]])
+    return [Candidate(int(key), score) for key, score in fused]
+
+
+# --- Building results --------------------------------------------------------------------------------
+
+
+def _resource_documents(ids: Iterable[int], *, full: bool = True) -> dict[int, object]:
+    """Index documents of the public resources among `ids`, built exactly as the lexical index builds them so
+    that both modes facet and display alike. `full=False` skips runs and instructors (facet values do not depend
+    on them, and the candidate set can be a few hundred resources); content files are never needed here."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    related = [
+        "topics",
+        "departments",
+        Prefetch("content_files", queryset=ContentFile.objects.none()),
+        Prefetch("runs", queryset=Run.objects.filter(published=True) if full else Run.objects.none()),
+    ]
+    related.append("instructor_links__instructor" if full else Prefetch("instructor_links", queryset=_NO_LINKS))
+    queryset = (
+        LearningResource.objects.public()
+        .filter(pk__in=ids)
+        .select_related("offered_by", "platform")
+        .prefetch_related(*related)
+    )
+    _has_detail_url()
+    paths = _topic_paths()
+    return {resource.pk: resource_document(resource, paths) for resource in queryset}
+
+
+def _hit(document, score: float) -> SearchHit:
+    return SearchHit(
+        key=document.key,
+        kind=document.kind,
+        object_id=document.object_id,
+        doc_type=document.doc_type,
+        title=document.title,
+        url=document.url,
+        summary=document.summary,
+        image_url=document.image_url,
+        score=score,
+        title_html=escape(document.title),
+        display=document.display,
+        published_at=document.published_at,
+        start_date=document.start_date,
+    )
+
+
+def _sorted(candidates: list[Candidate], documents: dict, sort: str) -> list[Candidate]:
+    """Order the candidate set as the lexical engines order their matches (missing dates last)."""
+    if sort == "newest":
+        # Newest first, then the higher id (as the lexical ORDER BY).
+        dated = [c for c in candidates if documents[c.resource_id].published_at]
+        undated = [c for c in candidates if not documents[c.resource_id].published_at]
+        dated.sort(key=lambda c: (documents[c.resource_id].published_at, c.resource_id), reverse=True)
+        undated.sort(key=lambda c: -c.resource_id)
+        return dated + undated
+    if sort == "start_date":
+        dated = [c for c in candidates if documents[c.resource_id].start_date]
+        undated = [c for c in candidates if not documents[c.resource_id].start_date]
+        dated.sort(key=lambda c: (documents[c.resource_id].start_date, -c.score, c.resource_id))
+        undated.sort(key=lambda c: (-c.score, c.resource_id))
+        return dated + undated
+    if sort == "popularity":
+        return sorted(candidates, key=lambda c: (-documents[c.resource_id].popularity, -c.score, c.resource_id))
+    return candidates
+
+
+@dataclass
+class VectorResults:
+    total: int
+    hits: list[SearchHit]
+    facet_counts: dict[str, dict[str, tuple[int, str]]]
+
+
+def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: bool = True) -> VectorResults:
+    """Semantic or hybrid search for `request` (which has words): hits of the requested page, the total and
+    facet counts over the candidate set. Raises VectorSearchUnavailable when the vectors cannot be used."""
+    vector = embed_query(request.text)
+    filters = {key: values for key, values in request.filters.items() if values}
+    if mode == "hybrid" and engine is None:
+        from .engines import get_engine
+
+        engine = get_engine()
+
+    def ranking(selected: dict[str, list[str]]) -> list[Candidate]:
+        if mode == "hybrid":
+            return hybrid_ranking(vector, request, engine, selected)
+        return semantic_ranking(vector, selected)
+
+    # One candidate set under every selection, and one per selected facet without that facet's selection.
+    candidate_sets = {"": ranking(filters)}
+    if facets:
+        for key in filters:
+            candidate_sets[key] = ranking({other: v for other, v in filters.items() if other != key})
+    documents = _resource_documents((c.resource_id for ranked in candidate_sets.values() for c in ranked), full=False)
+
+    matching = [c for c in candidate_sets[""] if c.resource_id in documents]
+    matching = [c for c in matching if _matches(documents[c.resource_id].facets, filters)]
+    matching = _sorted(matching, documents, request.sort)
+    page = matching[request.offset : request.offset + request.limit]
+    shown = _resource_documents(c.resource_id for c in page)
+    hits = [_hit(shown[c.resource_id], c.score) for c in page if c.resource_id in shown]
+
+    counts: dict[str, dict[str, tuple[int, str]]] = {}
+    if facets:
+        for key in FACET_KEYS:
+            pool = candidate_sets.get(key, candidate_sets[""])
+            facet_counts: dict[str, tuple[int, str]] = {}
+            for candidate in pool:
+                document = documents.get(candidate.resource_id)
+                if document is None or not _matches(document.facets, filters, skip=key):
+                    continue
+                for value, label in dict(document.facets.get(key, [])).items():
+                    count, _ = facet_counts.get(value, (0, label))
+                    facet_counts[value] = (count + 1, label)
+            if facet_counts:
+                counts[key] = facet_counts
+    return VectorResults(total=len(matching), hits=hits, facet_counts=counts)
+
+
+# --- Similar resources ---------------------------------------------------------------------------------
+
+
+def _similar_key(resource, limit: int) -> str:
+    stamp = resource.updated_at.timestamp() if resource.updated_at else 0
+    return f"search:similar:{resource.pk}:{stamp}:{limit}"
+
+
+def similar_resource_ids(resource: LearningResource, limit: int = SIMILAR_LIMIT) -> list[int]:
+    """Ids of the resources whose embedded text is closest to `resource`'s, best first (not re-checked for
+    publicness: callers do that on every read). Cached briefly per resource version; raises
+    VectorSearchUnavailable when the vectors cannot be used (that answer is cached for a minute, so a store
+    that is down does not slow every page view)."""
+    limit = max(1, min(limit, SIMILAR_MAX))
+    key = _similar_key(resource, limit)
+    cached = cache.get(key)
+    if cached is not None:
+        if cached == "unavailable":
+            raise VectorSearchUnavailable("vector search was unavailable a moment ago")
+        return cached
+    try:
+        store = _vector_call("opening the vector store", get_vector_store)
+        dimensions = _vector_call("reading the resources collection", store.dimensions, RESOURCES)
+        if dimensions is None:
+            raise VectorSearchUnavailable("the resources collection does not exist: run `manage.py embed --all`")
+        encoder = _vector_call("loading the encoder", get_encoder)
+        if dimensions != encoder.dimensions:
+            raise VectorSearchUnavailable(
+                f"the resources collection has {dimensions} dimensions, the encoder {encoder.dimensions}: "
+                "run `manage.py embed --all`"
+            )
+        vector = _vector_call("encoding the resource", encoder.encode, [resource_text(resource)])[0]
+        # One more than asked for: the resource itself is normally its own best match.
+        hits = _vector_call("searching resources", store.search, RESOURCES, vector, limit=limit + 1)
+    except VectorSearchUnavailable:
+        cache.set(key, "unavailable", SIMILAR_FAILURE_CACHE_SECONDS)
+        raise
+    ids = [int(hit.payload.get("resource_id", hit.id)) for hit in hits]
+    ids = [pk for pk in ids if pk != resource.pk][:limit]
+    cache.set(key, ids, SIMILAR_CACHE_SECONDS)
+    return ids
+
+
+# --- Content chunks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkMatch:
+    content_file_id: int
+    file_title: str
+    chunk: int
+    text: str
+    score: float
+
+
+@dataclass
+class ResourceChunks:
+    resource: LearningResource
+    score: float
+    chunks: list[ChunkMatch]
+
+
+def content_search(q: str, filters: dict[str, list[str]], limit: int = CONTENT_LIMIT) -> list[ResourceChunks]:
+    """The `limit` content-file chunks closest to `q` under the facet `filters`, grouped by resource (best chunk
+    first); only chunks of published files of public resources. Raises VectorSearchUnavailable."""
+    conditions = payload_filters({key: values for key, values in filters.items() if values})
+    if conditions is None:
+        return []
+    vector = embed_query(q)
+    store = _vector_call("opening the vector store", get_vector_store)
+    # Ask for more than needed: chunks of files or resources that stopped being public are dropped below.
+    hits = _vector_call("searching content chunks", store.search, CHUNKS, vector, limit=limit * 2, filters=conditions)
+    file_ids = {int(hit.payload["content_file_id"]) for hit in hits if hit.payload.get("content_file_id")}
+    live_files = dict(
+        ContentFile.objects.filter(
+            pk__in=file_ids, published=True, resource__published=True, resource__hidden=False
+        ).values_list("pk", "resource_id")
+    )
+    resources = LearningResource.objects.public().in_bulk(set(live_files.values()))
+    grouped: dict[int, ResourceChunks] = {}
+    kept = 0
+    for hit in hits:
+        file_id = int(hit.payload.get("content_file_id") or 0)
+        resource_id = live_files.get(file_id)
+        if resource_id is None or resource_id not in resources or kept >= limit:
+            continue
+        kept += 1
+        group = grouped.setdefault(resource_id, ResourceChunks(resources[resource_id], float(hit.score), []))
+        group.chunks.append(
+            ChunkMatch(
+                content_file_id=file_id,
+                file_title=str(hit.payload.get("file_title", "")),
+                chunk=int(hit.payload.get("chunk", 0)),
+                text=str(hit.payload.get("text", "")),
+                score=float(hit.score),
+            )
+        )
+    return sorted(grouped.values(), key=lambda group: -group.score)
