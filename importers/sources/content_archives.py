@@ -62,13 +62,19 @@ class ContentArchiveSource(Source):
     def _endpoint(self) -> str | None:
         return self.config.get("endpoint_url") or None
 
-    def _listing(self, location) -> SnapshotDocument:
-        archives, problem = [], ""
+    def idle_reason(self, location=None) -> str:
+        """Why runs of this source do nothing (no location, or a missing folder), or "" when configured."""
         if location is None:
-            problem = f"no archive location configured: set {self.location_setting} (a folder or s3://bucket/prefix)"
-        elif not location.exists:
-            problem = f"archive folder {location} does not exist: nothing to import"
-        else:
+            location = open_location(self.config.get("location") or "", endpoint_url=self._endpoint())
+        if location is None:
+            return f"no archive location configured: set {self.location_setting} (a folder or s3://bucket/prefix)"
+        if not location.exists:
+            return f"archive folder {location} does not exist: nothing to import"
+        return ""
+
+    def _listing(self, location) -> SnapshotDocument:
+        archives, problem = [], self.idle_reason(location)
+        if not problem:
             archives = [entry.as_dict() for entry in location.list(self.suffixes)]
         listing = {
             "location": str(location or ""),

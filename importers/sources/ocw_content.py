@@ -55,6 +55,12 @@ class OCWContentSource(Source):
 
     # --- extract ----------------------------------------------------------------------------------------
 
+    def idle_reason(self) -> str:
+        """Why runs of this source do nothing, or "" when a location is configured."""
+        if self.config.get("directory") or self.config.get("bucket"):
+            return ""
+        return "no OCW location configured: set OCW_COURSES_DIR or OCW_S3_BUCKET (and OCW_S3_PREFIX)"
+
     def _listing(self, problem: str = "") -> SnapshotDocument:
         listing = {"listed_at": timezone.now().isoformat(), "problem": problem}
         return SnapshotDocument(name=LISTING, content=json.dumps(listing).encode())
@@ -65,7 +71,7 @@ class OCWContentSource(Source):
         elif self.config.get("bucket"):
             yield from self._from_s3(self.config["bucket"], self.config.get("prefix") or "")
         else:
-            yield self._listing("no OCW location configured: set OCW_COURSES_DIR or OCW_S3_BUCKET (and OCW_S3_PREFIX)")
+            yield self._listing(self.idle_reason())
 
     def documents_from_path(self, path) -> Iterator[SnapshotDocument]:
         from ..transports.local import read_document, read_documents

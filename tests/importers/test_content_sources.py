@@ -80,6 +80,19 @@ def test_content_sources_are_registered_on_the_content_queue(db):
         assert schedule.cluster == "content" and schedule.args == repr((name,))
 
 
+def test_demo_schedules_say_which_content_sources_are_idle(db, settings, tmp_path):
+    from importers.demo import load_import_schedules
+
+    settings.EDX_CONTENT_ARCHIVES = str(tmp_path)
+    settings.XPRO_CONTENT_ARCHIVES = str(tmp_path / "missing")
+    lines = []
+    load_import_schedules(lines.append)
+    by_name = {line.split(":", 2)[1]: line for line in lines}
+    assert "idle" not in by_name["edx_content"]
+    assert f"idle: archive folder {tmp_path / 'missing'} does not exist" in by_name["xpro_content"]
+    assert "cron 30 7 * * *" in by_name["xpro_content"]
+
+
 def test_course_key_from_archive_names():
     assert course_key_from_name("20260101/course-v1:MITx+6.00x+1T2026.tar.gz") == "course-v1:MITx+6.00x+1T2026"
     assert course_key_from_name("exports/course-v1%3AMITx%2B6.00x%2B1T2026.tar.gz") == "course-v1:MITx+6.00x+1T2026"
