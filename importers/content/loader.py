@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 # course-v1:ORG+NUMBER+RUN in an archive's file name (MIT Learn's exports are named so, maybe URL-encoded).
 COURSE_KEY_IN_NAME = re.compile(r"(course-v1:[\w.\-~]+\+[\w.\-~]+\+[\w.\-~]+?)(?:\.tar\.gz|\.tgz|\.imscc|\.zip)?$")
 ARCHIVE_FAILURES = (ArchiveError, OlxError, CartridgeError, IngestError, ImporterError, OSError)
+# Failures that the same bytes will always meet: not retried until the archive changes (or --force).
+PERMANENT_FAILURES = (ArchiveError, OlxError, CartridgeError)
 
 
 @dataclass
@@ -78,7 +80,7 @@ class ContentImportResult:
         self.errors.append({"source_id": key, "field": "archive", "message": message})
 
     def summary(self) -> str:
-        order = ("ingested", "unchanged", "superseded", "unmatched", "failed", "would_ingest")
+        order = ("ingested", "unchanged", "superseded", "unmatched", "failed", "failed_before", "would_ingest")
         parts = [f"{self.archives[name]} {name.replace('_', ' ')}" for name in order if self.archives.get(name)]
         return "archives: " + (", ".join(parts) if parts else "none listed")
 
@@ -138,6 +140,11 @@ def load_content_archives(
                     message="",
                 )
             continue
+        if not force and checksum and row.pk and row.checksum == checksum and (row.counts or {}).get("permanent"):
+            # The same bytes failed before for a reason that cannot change (corrupt, unsafe, not a course).
+            result.count("failed_before")
+            result.warnings.append(f"{key}: unchanged since it failed: {row.message}")
+            continue
         if dry_run:
             result.count("would_ingest")
             result.would_create.append({"archive": key, "course_key": name_key or "(known once unpacked)"})
@@ -159,6 +166,7 @@ def load_content_archives(
                 row.course_key,
                 status=ContentArchive.Status.FAILED,
                 message=message,
+                counts={"permanent": isinstance(exc, PERMANENT_FAILURES)},
             )
         except Exception as exc:  # a bug or a database error in one archive: recorded, the others carry on
             logger.exception("content archive %s of %s failed", key, source_name)

@@ -223,6 +223,9 @@ def test_bad_archives_are_recorded_and_the_others_load(catalogue_course, archive
     assert not (archives.parent / "escaped.txt").exists() and not (archives / "escaped.txt").exists()
     assert ContentArchive.objects.get(key="corrupt.tar.gz").status == "failed"
     assert set(files_of(course)) == {"html/intro", "problem/p1", "video/v1", "static/notes.txt"}
+    again = run_import("mitxonline_content")  # the same bytes are not unpacked again, but still reported
+    assert again.failed == 0 and "2 failed before" in again.warnings[-1]
+    assert any(w.startswith("corrupt.tar.gz: unchanged since it failed:") for w in again.warnings)
 
 
 def test_per_file_failures_are_recorded_and_the_job_goes_on(catalogue_course, archives, settings):
