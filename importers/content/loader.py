@@ -28,11 +28,10 @@ from django.utils import timezone
 from catalog.content_files import ContentLoadResult, load_content_files
 from importers.errors import ImporterError
 from importers.extraction.archives import ArchiveError, ArchiveLimits
-from importers.extraction.text import get_extractor
 from importers.models import ContentArchive
 
 from .common_cartridge import CartridgeError
-from .ingest import IngestError, course_for_cartridge, match_olx, unpack_and_parse
+from .ingest import IngestError, course_for_cartridge, match_olx, text_extractor, unpack_and_parse
 from .locations import ArchiveEntry, file_sha256, open_location
 from .olx import OlxError
 
@@ -112,7 +111,7 @@ def load_content_archives(
     records = sorted(records, key=lambda r: (r.get("modified") or "", r["key"]), reverse=True)  # newest first
     known = {row.key: row for row in ContentArchive.objects.filter(source=source_name)}
     handled: dict[str, str] = {}  # course key → the archive that stands for it in this run
-    extractor = get_extractor()
+    extractor = text_extractor()
     locations: dict[str, Any] = {}
 
     for record in records:
@@ -286,7 +285,7 @@ def _ingest_one(source_name, record, row, checksum, location, extractor, handled
                 resource,
                 archive.files,
                 run=run,
-                extract=lambda data, name: extractor.extract(data, name).text,
+                extract=extractor,
                 force=force,
             )
     result.add_files(key, files)

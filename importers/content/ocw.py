@@ -30,6 +30,7 @@ from catalog.sanitize import html_to_text
 from importers.errors import ImportFetchError
 from importers.extraction.text import ExtractionError, get_extractor
 
+from .ingest import text_extractor
 from .loader import ContentImportResult
 
 SHORTCODE = re.compile(r"{{[<%].*?[>%]}}", re.S)
@@ -276,7 +277,7 @@ def load_ocw_content(
                 resource,
                 file_records,
                 run=run,
-                extract=lambda data, name: extractor.extract(data, name).text,
+                extract=text_extractor(extractor),
                 force=force,
             )
             result.add_files(site, loaded)
