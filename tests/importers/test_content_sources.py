@@ -517,16 +517,16 @@ def test_realdata_ocw_course_files(realdata, tmp_path, settings):
 def test_ocw_sites_and_files_from_s3(tmp_path, settings, moto_endpoint):
     settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY = "key", "secret"
     settings.AWS_S3_ENDPOINT_URL = moto_endpoint
-    settings.OCW_COURSES_DIR, settings.OCW_S3_BUCKET, settings.OCW_S3_PREFIX = "", "ocw-sites", "courses/"
+    settings.OCW_COURSES_DIR, settings.OCW_S3_BUCKET, settings.OCW_S3_PREFIX = "", "content-test-ocw-sites", "courses/"
     settings.OCW_CONTENT_FETCH_FILES = False
     client = boto3.client(
         "s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="key", aws_secret_access_key="x"
     )
-    client.create_bucket(Bucket="ocw-sites")
+    client.create_bucket(Bucket="content-test-ocw-sites")
     root = write_site(tmp_path / "sites")
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         client.put_object(
-            Bucket="ocw-sites", Key=f"courses/{path.relative_to(root).as_posix()}", Body=path.read_bytes()
+            Bucket="content-test-ocw-sites", Key=f"courses/{path.relative_to(root).as_posix()}", Body=path.read_bytes()
         )
     course = CourseFactory(source="ocw", source_id=SITE)
     result = run_import("ocw_content")
