@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.models import ContentFile, LearningResource, Run
+from catalog.signals import send_resources_changed
+
+# Sent after the commit that changed a resource's content files: resource_ids, changed_ids (content files created
+# or whose text/title/run/publication changed: their updated_at moved) and removed_ids (unpublished files).
+content_files_changed = Signal()
 
 
 class FileRecord(Protocol):
@@ -45,6 +51,7 @@ class ContentLoadResult:
     errors: list[dict[str, str]] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
+    changed_resource_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,14 +88,17 @@ def load_content_files(
     extract: Callable[[bytes, str], str],
     run: Run | None = None,
     full: bool = True,
+    force: bool = False,
 ) -> ContentLoadResult:
-    """Upsert `resource`'s content files from `records`; `extract(data, filename)` returns text or raises."""
+    """Upsert `resource`'s content files from `records`; `extract(data, filename)` returns text or raises.
+    `force` reads and extracts every file again, even one whose checksum is unchanged."""
     result = ContentLoadResult()
     existing = {cf.key: cf for cf in ContentFile.objects.filter(resource=resource)}
     to_create: list[ContentFile] = []
     to_update: list[ContentFile] = []
     seen: set[str] = set()
     now = timezone.now()
+    changed_resource = False
 
     for record in records:
         if record.key in seen:
@@ -97,7 +107,8 @@ def load_content_files(
         checksum = record.checksum
         current = existing.get(record.key)
         if (
-            current
+            not force
+            and current
             and current.checksum == checksum
             and not current.extraction_error
             and current.published
@@ -105,16 +116,20 @@ def load_content_files(
         ):
             result.unchanged += 1
             continue
-        text, error = record.text, ""
-        if record.data and not text:
-            try:
-                text = extract(record.data, record.source_path or record.key)
+        text, error, data, given = "", getattr(record, "error", "") or "", b"", ""
+        if not error:
+            try:  # a record may read its bytes or text lazily: a failed read is this file's failure too
+                given = record.text
+                data = b"" if given else record.data
+                text = extract(data, record.source_path or record.key) if data else given
             except Exception as exc:  # every extraction failure is recorded on the file, the rest carry on
                 error = str(exc) or exc.__class__.__name__
+                text = ""
         if error:
             result.failed += 1
             result.errors.append({"key": record.key, "error": error})
         row = current or ContentFile(resource=resource, key=record.key[:1024])
+        before = _embedded_state(current) if current else None
         row.run = run
         row.title = (record.title or record.key)[:512]
         row.content_type = record.content_type[:32]
@@ -122,11 +137,15 @@ def load_content_files(
         row.source_path = record.source_path[:1024]
         row.url = record.url[:2048]
         row.content = text
-        row.file_size = len(record.data) if record.data else len(record.text.encode())
+        row.file_size = len(data) if data else len(given.encode()) if given else None
         row.checksum = checksum
         row.extraction_error = error
         row.published = True
-        row.updated_at = now
+        if before is None or before != _embedded_state(row):
+            # updated_at moves only when what is searched and embedded changed (text, title, run, publication),
+            # so the embedding job re-embeds exactly those files; a new checksum with the same text does not.
+            row.updated_at = now
+            changed_resource = True
         (to_update if current else to_create).append(row)
 
     gone = [cf for key, cf in existing.items() if key not in seen and cf.published] if full and seen else []
@@ -137,12 +156,31 @@ def load_content_files(
             ContentFile.objects.bulk_update(to_update, FIELDS, batch_size=500)
         if gone:
             ContentFile.objects.filter(pk__in=[cf.pk for cf in gone]).update(published=False, updated_at=now)
-    created_ids = [cf.pk for cf in to_create] or list(
+    created_ids = [cf.pk for cf in to_create if cf.pk] or list(
         ContentFile.objects.filter(resource=resource, key__in=[cf.key for cf in to_create]).values_list("pk", flat=True)
     )
     result.created = len(to_create)
     result.updated = len(to_update)
     result.unpublished = len(gone)
-    result.changed_ids = sorted({*created_ids, *(cf.pk for cf in to_update)})
+    result.changed_ids = sorted({*created_ids, *(cf.pk for cf in to_update if cf.updated_at == now)})
     result.removed_ids = [cf.pk for cf in gone]
+    if changed_resource or gone:
+        result.changed_resource_ids = [resource.pk]
+        _announce(resource.pk, result)
     return result
+
+
+def _embedded_state(row: ContentFile) -> tuple:
+    return (row.content, row.title, row.run_id, row.published, row.extraction_error)
+
+
+def _announce(resource_id: int, result: ContentLoadResult) -> None:
+    """After commit: `content_files_changed` for the vector jobs and `resources_changed` for the resource (its
+    search document includes its files' text)."""
+    changed, removed = list(result.changed_ids), list(result.removed_ids)
+    transaction.on_commit(
+        lambda: content_files_changed.send(
+            sender="catalog", resource_ids=[resource_id], changed_ids=changed, removed_ids=removed
+        )
+    )
+    send_resources_changed(changed_ids=[resource_id], sender="catalog.content_files")

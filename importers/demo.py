@@ -1,8 +1,22 @@
-"""Demo loader (manage.py load_demo_content): a django-q2 schedule for every registered import source."""
+"""Demo loader (manage.py load_demo_content): a django-q2 schedule for every registered import source.
 
+Content-file sources (kind "content") are scheduled like the others on the content queue; while their location is
+not configured (or its folder is missing) their runs succeed doing nothing, and the log says so.
+"""
+
+from .registry import get_source
 from .schedules import describe, sync_import_schedules
 
 
 def load_import_schedules(log) -> None:
     for schedule in sync_import_schedules():
-        log(f"schedule {schedule.name}: {describe(schedule)}")
+        source_name = schedule.name.removeprefix("import:")
+        note = ""
+        try:
+            source = get_source(source_name)
+        except Exception:  # a source removed since its schedule was made
+            source = None
+        if source is not None and source.kind == "content" and hasattr(source, "idle_reason"):
+            reason = source.idle_reason()
+            note = f" (idle: {reason})" if reason else ""
+        log(f"schedule {schedule.name}: {describe(schedule)}{note}")

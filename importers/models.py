@@ -171,3 +171,39 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"webhook for {self.source} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ContentArchive(models.Model):
+    """One course archive seen by a content-file source (importers/sources/content_archives.py): where it is,
+    its checksum, the catalogue course it was matched to and what became of it. An archive whose checksum was
+    ingested before is skipped; a local file whose size and modification time are unchanged is not hashed again."""
+
+    class Status(models.TextChoices):
+        INGESTED = "ingested", "Ingested"
+        FAILED = "failed", "Failed"
+        UNMATCHED = "unmatched", "No catalogue course"
+        SUPERSEDED = "superseded", "A newer archive of the run exists"
+
+    source = models.CharField(max_length=100)
+    key = models.CharField(max_length=1024, help_text="Path of the archive below the source's location.")
+    checksum = models.CharField(max_length=100, blank=True, help_text="sha256 of the file, or etag:<S3 ETag>.")
+    size = models.PositiveBigIntegerField(default=0)
+    modified = models.CharField(max_length=64, blank=True, help_text="Modification time reported by the store.")
+    course_key = models.CharField(max_length=255, blank=True, help_text="Run or course key found in the archive.")
+    resource = models.ForeignKey(
+        "catalog.LearningResource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    catalog_run = models.ForeignKey("catalog.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, db_index=True)
+    message = models.TextField(blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="Content-file counts of the last ingest.")
+    ingested_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source", "key"]
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="importers_contentarchive_unique")]
+        indexes = [models.Index(fields=["source", "checksum"], name="importers_archive_checksum")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.key} ({self.get_status_display()})"

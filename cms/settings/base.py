@@ -541,3 +541,15 @@ if SENTRY_DSN:
     sentry_sdk.init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=0.0, send_default_pii=False)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=50 * 1024 * 1024)
+
+# --- Content-file sources (importers/sources/content_archives.py, ocw_content.py) ------------------------
+# Where each source finds its course archives: a folder (default var/content/<platform>; missing = nothing to do)
+# or s3://bucket/prefix (AWS_* credentials and AWS_S3_ENDPOINT_URL apply).
+EDX_CONTENT_ARCHIVES = env.str("EDX_CONTENT_ARCHIVES", default=str(VAR_DIR / "content" / "edx"))
+MITXONLINE_CONTENT_ARCHIVES = env.str("MITXONLINE_CONTENT_ARCHIVES", default=str(VAR_DIR / "content" / "mitxonline"))
+XPRO_CONTENT_ARCHIVES = env.str("XPRO_CONTENT_ARCHIVES", default=str(VAR_DIR / "content" / "xpro"))
+CANVAS_CONTENT_ARCHIVES = env.str("CANVAS_CONTENT_ARCHIVES", default=str(VAR_DIR / "content" / "canvas"))
+CONTENT_ARCHIVE_MAX_BYTES = env.int("CONTENT_ARCHIVE_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+# OCW course files (PDFs, transcripts): read beside the site JSON (OCW_COURSES_DIR / OCW_S3_BUCKET) when there,
+# else fetched from OCW_BASE_URL (or the file's own URL) over HTTP when this is on.
+OCW_CONTENT_FETCH_FILES = env.bool("OCW_CONTENT_FETCH_FILES", default=True)

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
-from .records import ContentFileRecord, CourseArchive, read_limited
+from .records import ContentFileRecord, CourseArchive, FileTooLarge, read_limited
 
 TEXT_EXTENSIONS = {".html", ".htm", ".xml", ".txt", ".pdf", ".docx", ".pptx", ".md"}
 
@@ -105,11 +105,11 @@ def parse_cartridge(folder: Path, *, source_id: str = "") -> CourseArchive:
             if relative.suffix.lower() not in TEXT_EXTENSIONS or not path.is_file():
                 continue
             seen.add(href)
+            data, error = b"", ""
             try:
                 data = read_limited(path)
-            except ValueError as exc:
-                archive.warnings.append(str(exc))
-                continue
+            except FileTooLarge as exc:
+                error = str(exc)
             archive.files.append(
                 ContentFileRecord(
                     key=href,
@@ -117,6 +117,7 @@ def parse_cartridge(folder: Path, *, source_id: str = "") -> CourseArchive:
                     content_type=_kind(resource.get("type", ""), href, folder),
                     source_path=href,
                     data=data,
+                    error=error,
                     file_extension=relative.suffix.lower(),
                 )
             )

@@ -24,6 +24,29 @@ from .common_cartridge import parse_cartridge
 from .olx import parse_olx
 from .records import CourseArchive
 
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+SMALL_HTML = 2 * 1024 * 1024
+
+
+def text_extractor(extractor=None):
+    """`extract(data, name)` for catalog.content_files: HTML pages (course pages, wiki pages; most of an archive's
+    files) are turned into text in process with nh3, ~100x faster than a Tika call; every other document (PDF,
+    Office, plain text, large HTML) goes to Tika. Raises ExtractionError for an empty page."""
+    from catalog.sanitize import html_to_text
+    from importers.extraction.text import ExtractionError
+
+    extractor = extractor or get_extractor()
+
+    def extract(data: bytes, name: str) -> str:
+        if name.lower().endswith(HTML_SUFFIXES) and 0 < len(data) <= SMALL_HTML:
+            text = html_to_text(data.decode("utf-8", errors="replace"))
+            if not text:
+                raise ExtractionError(f"{name}: no text found")
+            return text
+        return extractor.extract(data, name).text
+
+    return extract
+
 
 class IngestError(Exception):
     """The archive cannot be attached to a catalogue course; the message says why."""
@@ -45,25 +68,32 @@ def detect_kind(folder: Path) -> str:
     raise IngestError("neither an OLX export (course.xml) nor a Common Cartridge (imsmanifest.xml)")
 
 
-def _match_olx(archive: CourseArchive) -> tuple[LearningResource, Run | None]:
-    run = Run.objects.select_related("resource").filter(run_id=archive.run_id).first() if archive.run_id else None
+def match_olx(archive: CourseArchive, catalog_source: str = "") -> tuple[LearningResource, Run | None]:
+    """The catalogue course (and run) of an OLX export: by run id, else by course id; only among the resources
+    of `catalog_source` when given. IngestError when there is none."""
+    runs = (
+        Run.objects.select_related("resource").filter(run_id=archive.run_id) if archive.run_id else Run.objects.none()
+    )
+    if catalog_source:
+        runs = runs.filter(resource__source=catalog_source)
+    run = runs.first()
     if run:
         return run.resource, run
     candidates = {archive.source_id, f"course-v1:{archive.source_id}", archive.source_id.replace("+", ".")}
-    resource = (
-        LearningResource.objects.filter(resource_type=ResourceType.COURSE)
-        .filter(Q(source_id__in=candidates) | Q(runs__run_id=archive.run_id))
-        .first()
-    )
+    resources = LearningResource.objects.filter(resource_type=ResourceType.COURSE)
+    if catalog_source:
+        resources = resources.filter(source=catalog_source)
+    resource = resources.filter(Q(source_id__in=candidates) | Q(runs__run_id=archive.run_id)).first()
     if resource is None:
+        among = f" among the {catalog_source} courses" if catalog_source else ""
         raise IngestError(
-            f"no catalogue course matches OLX course {archive.source_id} (run {archive.run_id}); "
+            f"no catalogue course{among} matches OLX course {archive.source_id} (run {archive.run_id}); "
             "import the course catalogue first"
         )
     return resource, None
 
 
-def _course_for_cartridge(archive: CourseArchive, source: str) -> LearningResource:
+def course_for_cartridge(archive: CourseArchive, source: str) -> LearningResource:
     resource = LearningResource.objects.filter(
         source=source, source_id=archive.source_id, resource_type=ResourceType.COURSE
     ).first()
@@ -96,16 +126,18 @@ def ingest_archive(
 ) -> IngestResult:
     """Import one course archive's files with their text. Raises ArchiveError, OlxError, CartridgeError or
     IngestError with the reason; a failure before the final write leaves the catalogue unchanged."""
-    extractor = get_extractor()
+    extract = text_extractor()
     with tempfile.TemporaryDirectory(prefix="learnhub-archive-") as work:
-        folder = Path(work)
-        safe_extract(path, folder, limits)
-        kind = detect_kind(folder)
-        archive = parse_cartridge(folder) if kind == "cc" else parse_olx(folder)
+        kind, archive = unpack_and_parse(path, Path(work), limits)
         run = None
         if resource is None:
-            resource, run = _match_olx(archive) if kind == "olx" else (_course_for_cartridge(archive, source), None)
-        files = load_content_files(
-            resource, archive.files, run=run, extract=lambda data, name: extractor.extract(data, name).text
-        )
+            resource, run = match_olx(archive) if kind == "olx" else (course_for_cartridge(archive, source), None)
+        files = load_content_files(resource, archive.files, run=run, extract=extract)
     return IngestResult(archive=archive, resource_id=resource.pk, files=files, warnings=archive.warnings)
+
+
+def unpack_and_parse(path: Path | str, folder: Path, limits: ArchiveLimits | None = None) -> tuple[str, CourseArchive]:
+    """Unpack `path` safely into `folder` and parse it: ("olx" | "cc", the parsed archive)."""
+    safe_extract(path, folder, limits)
+    kind = detect_kind(folder)
+    return kind, parse_cartridge(folder) if kind == "cc" else parse_olx(folder)

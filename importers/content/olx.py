@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
-from .records import ContentFileRecord, CourseArchive, is_junk, read_limited
+from .records import ContentFileRecord, CourseArchive, FileTooLarge, is_junk, read_limited
 
 LEAF_TYPES = {"html", "problem", "video"}
 CONTAINER_TYPES = ("chapter", "sequential", "vertical")
@@ -177,11 +177,11 @@ class OlxCourse:
             if not path.is_file() or is_junk(path) or path.suffix.lower() not in STATIC_EXTENSIONS:
                 continue
             relative = path.relative_to(self.root).as_posix()
+            data, error = b"", ""
             try:
                 data = read_limited(path)
-            except ValueError as exc:
-                self.warnings.append(str(exc))
-                continue
+            except FileTooLarge as exc:
+                error = str(exc)
             self._add(
                 ContentFileRecord(
                     key=relative,
@@ -189,6 +189,7 @@ class OlxCourse:
                     content_type="file",
                     source_path=relative,
                     data=data,
+                    error=error,
                     file_extension=path.suffix.lower(),
                 )
             )

@@ -17,10 +17,11 @@ class ContentFileRecord:
     text: str = ""
     file_extension: str = ""
     url: str = ""
+    error: str = ""  # set when the file could not be read (too large): recorded as the file's failure
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.data or self.text.encode()).hexdigest()
+        return hashlib.sha256(self.data or self.text.encode() or self.error.encode()).hexdigest()
 
 
 @dataclass
@@ -39,9 +40,20 @@ class CourseArchive:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_limited(path: Path, limit: int = 50 * 1024 * 1024) -> bytes:
-    if path.stat().st_size > limit:
-        raise ValueError(f"{path.name} is larger than {limit} bytes")
+class FileTooLarge(ValueError):
+    """A file of the archive is over CONTENT_FILE_MAX_BYTES: recorded as that file's failure."""
+
+
+def read_limited(path: Path, limit: int | None = None) -> bytes:
+    if limit is None:
+        from django.conf import settings
+
+        limit = settings.CONTENT_FILE_MAX_BYTES
+    size = path.stat().st_size
+    if size > limit:
+        raise FileTooLarge(
+            f"{path.name}: {size:,} bytes is over the {limit:,} byte extraction limit (CONTENT_FILE_MAX_BYTES)"
+        )
     return path.read_bytes()
 
 

@@ -6,6 +6,7 @@ Add a source by writing `importers/sources/<name>.py` and adding its module name
 from importlib import import_module
 
 SOURCE_MODULES = [
+    "content_archives",
     "csv_catalog",
     "edx",
     "feeds",
@@ -14,6 +15,7 @@ SOURCE_MODULES = [
     "mitpe_news",
     "mitxonline",
     "ocw",
+    "ocw_content",
     "ol_events",
     "oll",
     "ovs",
