@@ -25,7 +25,7 @@ uv:
 .PHONY: install
 install: uv ## Create .venv and install the locked runtime dependencies
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 interpreter found on PATH"; exit 1; }
-	@PATH="$$HOME/.local/bin:$$PATH" uv sync --frozen --no-dev --python "$(PYTHON)"
+	@PATH="$$HOME/.local/bin:$$PATH" uv sync --frozen --no-dev --inexact --python "$(PYTHON)"
 
 .PHONY: install-dev
 install-dev: uv

@@ -366,3 +366,69 @@ def load_catalog(log) -> None:
     log(result.summary())
     for error in result.errors[:5]:
         log(f"  {error}")
+
+    load_demo_content_files(log)
+
+
+# --- Demo content files: a few courses get a syllabus, lecture notes and a problem set ----------------------------
+
+DEMO_FILE_COURSES = 25
+
+
+class _DemoFile:
+    """The shape `load_content_files` reads (importers pass their own records; the demo writes text directly)."""
+
+    def __init__(self, key: str, title: str, content_type: str, text: str):
+        import hashlib
+
+        self.key, self.title, self.content_type, self.text = key, title, content_type, text
+        self.source_path, self.data, self.file_extension, self.url = key, b"", ".html", ""
+        self.checksum = hashlib.sha256(text.encode()).hexdigest()
+
+
+def demo_files(resource) -> list[_DemoFile]:
+    topics = [topic.name for topic in resource.topics.all()] or ["the subject"]
+    main = topics[0]
+    return [
+        _DemoFile(
+            "syllabus.html",
+            "Syllabus",
+            "page",
+            f"Syllabus of {resource.title}.\n\nThis course introduces {', '.join(topics)}. Weekly lectures build "
+            f"from first principles to current practice in {main}; recitations work through examples.\n\n"
+            "Grading: problem sets 40%, midterm 25%, final project 35%. Late work loses 10% per day.",
+        ),
+        _DemoFile(
+            "lecture-notes-1.html",
+            "Lecture 1 notes",
+            "file",
+            f"Lecture 1: why {main} matters.\n\nWe define the core vocabulary of {main}, survey the questions the "
+            f"field asks, and work one problem end to end. Reading: chapter 1 of the course text on {main}.",
+        ),
+        _DemoFile(
+            "problem-set-1.html",
+            "Problem set 1",
+            "problem",
+            f"Problem set 1.\n\n1. State the three assumptions behind the first model of {main} seen in lecture.\n"
+            f"2. Estimate the quantity discussed in class for a case you choose, and say which data you used.\n"
+            "3. Write half a page on where the model fails.",
+        ),
+    ]
+
+
+def load_demo_content_files(log) -> None:
+    """Give the first demo courses a few content files (idempotent: unchanged files are skipped by checksum)."""
+    from catalog.content_files import load_content_files
+    from catalog.models import LearningResource
+
+    courses = (
+        LearningResource.objects.public()
+        .filter(source=DEMO_SOURCE, resource_type="course")
+        .prefetch_related("topics")
+        .order_by("pk")[:DEMO_FILE_COURSES]
+    )
+    created = 0
+    for course in courses:
+        result = load_content_files(course, demo_files(course), extract=lambda data, name: data.decode())
+        created += result.created
+    log(f"demo content files: {created} created for {len(courses)} courses")

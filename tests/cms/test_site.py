@@ -30,6 +30,10 @@ def test_demo_content_is_idempotent(capsys):
     runs = list(EmbeddingRun.objects.order_by("pk"))
     assert [run.status for run in runs] == ["succeeded", "succeeded"]
     assert runs[0].resources_embedded >= 100 and runs[1].resources_embedded == 0
+    # Demo courses have content files, embedded as chunks for the content-chunk search.
+    from catalog.models import ContentFile
+
+    assert ContentFile.objects.count() == 75 and runs[0].files_embedded == 75 and runs[1].files_embedded == 0
 
 
 def test_demo_admin_password_comes_from_the_environment(settings, client):
