@@ -334,7 +334,10 @@ def test_a_record_that_turns_invalid_is_not_pruned():
     load_resources("src", courses(3))
     result = load_resources("src", [course("c0"), course("c1"), course("c2", title="")])
     assert result.failed == 1 and result.unpublished == 0
-    assert LearningResource.objects.get(source_id="c2").published
+    kept = LearningResource.objects.get(source_id="c2")
+    # The source still lists it: it stays in the snapshot, seen at its time.
+    assert kept.published and kept.in_source_snapshot
+    assert kept.last_seen_in_source == SourceSnapshot.objects.get(source="src").loaded_at
 
 
 def test_loading_twice_is_idempotent():
