@@ -7,14 +7,16 @@
 Runs on a scratch database (Django's test database for the configured DATABASE_URL: a temporary SQLite file by
 default, `test_<name>` on PostgreSQL), migrated, then dropped. It loads a generated snapshot (catalog.demo: courses
 with runs, prices, topics and instructors, programs, podcasts, playlists, ...) through the loader and through the
-baseline, each first into an empty catalogue and then again unchanged, and prints rows/s, the ratios and peak RSS.
-`--rss-n` also streams that many generated records through the loader in a fresh process and reports its peak
-RSS (the records are never all in memory).
+baseline, each first into an empty catalogue and then again unchanged (the loader three times: the median counts), and
+prints rows/s, the ratios and peak RSS.
+`--rss-n` also streams that many generated records through the loader in a fresh process, then again unchanged,
+and reports its peak RSS (the records are never all in memory).
 """
 
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -181,23 +183,29 @@ def main_benchmark(args) -> None:
         from catalog.demo import generate_records
         from catalog.loader import load_resources
         from catalog.loader.core import LAST_SEEN_RESOLUTION
-        from catalog.models import LearningResource
+        from catalog.models import LearningResource, SourceSnapshot
 
         vendor = connection.vendor
         records = list(generate_records(args.n, seed=1))
         baseline_records = records[: args.baseline_n]
         print(f"Loader benchmark on {vendor} ({args.n} records; baseline on the first {len(baseline_records)})")
 
-        def load(records_):
+        def load(records_, unchanged=False):
             result = load_resources("bench", records_)
             assert result.failed == 0, result.errors[:3]
+            assert not unchanged or result.unchanged == len(records_), result.counts
             return result
 
         loader_first = timed("loader, first load", lambda: load(records), len(records))
-        # As a daily import finds it: every row's last_seen is older than LAST_SEEN_RESOLUTION, so all are touched.
-        LearningResource.objects.update(last_seen=F("last_seen") - LAST_SEEN_RESOLUTION * 24)
-        loader_again = timed("loader, unchanged reload", lambda: load(records), len(records))
-        loader_replay = timed("loader, unchanged replay (<1 h)", lambda: load(records), len(records))
+        # As a daily import finds it: the rows and the source's last snapshot were seen a day ago. An unchanged
+        # reload is short, so one busy moment of a shared machine would decide it: the median of three counts.
+        day = LAST_SEEN_RESOLUTION * 24
+        LearningResource.objects.update(last_seen=F("last_seen") - day)
+        SourceSnapshot.objects.update(loaded_at=F("loaded_at") - day)
+        reloads = [
+            timed(f"loader, unchanged reload #{i}", lambda: load(records, True), len(records)) for i in (1, 2, 3)
+        ]
+        loader_again = statistics.median(reloads)
         clear_catalogue()
         baseline_first = timed(
             "baseline, first load", lambda: baseline_load("bench", baseline_records), len(baseline_records)
@@ -211,8 +219,10 @@ def main_benchmark(args) -> None:
         print(f"  first load: loader {loader_rate / baseline_rate:.1f}x the baseline's rows/s (target >= 10x)")
         reload_rate = (len(records) / loader_again) / (len(baseline_records) / baseline_again)
         print(f"  unchanged reload: loader {reload_rate:.1f}x the baseline's rows/s")
-        print(f"  loader unchanged reload = {loader_again / loader_first:.1%} of its first load (target <= 5%)")
-        print(f"  loader unchanged replay within the hour = {loader_replay / loader_first:.1%} of its first load")
+        print(
+            f"  loader unchanged reload (median {loader_again:.2f} s) = {loader_again / loader_first:.1%} of its "
+            f"first load (target <= 5%); the three: {', '.join(f'{r / loader_first:.1%}' for r in reloads)}"
+        )
         print(f"  peak RSS {peak_rss_mb():.0f} MB")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
@@ -231,7 +241,16 @@ def main_rss(n: int) -> None:
         print(
             f"Streaming {n} records on {connection.vendor}: {result.created} created in {seconds:.1f} s "
             f"({n / seconds:.0f} rows/s); peak RSS {peak_rss_mb():.0f} MB (after setup: {baseline_mb:.0f} MB; "
-            "target < 400 MB)"
+            "target < 400 MB)",
+            flush=True,
+        )
+        # The same stream again, unchanged: a full snapshot holds the source's stored rows for its whole load.
+        started = time.perf_counter()
+        result = load_resources("bench-rss", generate_records(n, seed=2))
+        seconds = time.perf_counter() - started
+        print(
+            f"Unchanged re-load of the {n}: {result.unchanged} unchanged in {seconds:.1f} s; "
+            f"peak RSS {peak_rss_mb():.0f} MB"
         )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

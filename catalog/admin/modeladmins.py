@@ -149,7 +149,7 @@ class LearningResourceAdmin(ModelAdmin):
         "featured",
         "editorial_note",
         "first_seen",
-        "last_seen",
+        "last_seen_in_source",
         "updated_at",
         "content_hash",
     )

@@ -6,6 +6,11 @@ departments, instructors and (when the children are already there) relations. A 
 and retried record by record so one bad row cannot take its neighbours down, and none is ever half written.
 After the last batch, relations whose children came later are resolved and, for a full snapshot, the source's
 rows missing from it are unpublished — unless that would remove more than the guard's share.
+
+An unchanged record of a full snapshot costs no write at all: its row is found in one read of the source's rows
+(`_StoredRow`) and recognised by the hash of the record as the source gave it, before any validation. That the
+source still listed it is recorded once per load on the source's `SourceSnapshot` (see
+`LearningResource.last_seen_in_source`), not on every row.
 """
 
 import datetime as dt
@@ -15,12 +20,15 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from catalog.models import LearningResource
+from catalog.models import LearningResource, SourceSnapshot
 from catalog.schemas import RecordError, ResourceRecord, record_key, validate_record
 from catalog.signals import send_resources_changed
 
@@ -32,33 +40,46 @@ from .rows import EXISTING_FIELDS, RowWriter
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# Records are read (hashed, compared, last_seen touched) this many batches at a time; changes are written per batch.
+# Records are read (hashed, compared) this many batches at a time; changes are written per batch.
 READ_BATCHES = 4
 # Bump when the way records become rows changes, so that the next load rewrites every row once.
 HASH_VERSION = "1"
-# last_seen is kept to this resolution: an unchanged row seen again sooner is not rewritten (a replayed or retried
-# snapshot then costs no row writes at all; a daily import touches every row once).
+# A partial load (full_snapshot=False) records last_seen on each unchanged row, to this resolution: a row seen
+# again sooner is not rewritten. Full snapshots record it once per source (SourceSnapshot) instead.
 LAST_SEEN_RESOLUTION = dt.timedelta(hours=1)
 _HASH_PREFIX = f"{HASH_VERSION}:".encode()
-
-
-def _digest(payload) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(_HASH_PREFIX + text.encode()).hexdigest()
+# One encoder for every record: json.dumps would build a new one per call. Its output is json.dumps(sort_keys=True,
+# separators=(",", ":"), default=str), so stored hashes stay valid.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, check_circular=False)
 
 
 def content_hash(data: ResourceRecord | dict) -> str | None:
     """sha256 of a record's canonical JSON: every imported field, runs and children.
 
-    A dict is hashed as the source gave it, so an unchanged record is recognised before it is even validated;
-    None when the dict cannot be written as JSON (it is then hashed after validation).
+    A dict is hashed as the source gave it (keys sorted), so an unchanged record is recognised before it is even
+    validated; None when the dict cannot be written as JSON (it is then hashed after validation). A model is hashed
+    as pydantic writes it (fields in schema order).
     """
     if isinstance(data, ResourceRecord):
-        return _digest(data.model_dump(mode="json"))
+        return hashlib.sha256(_HASH_PREFIX + data.model_dump_json().encode()).hexdigest()
     try:
-        return _digest(data)
-    except (TypeError, ValueError):
+        text = _CANONICAL_JSON.encode(data)
+    except (TypeError, ValueError, RecursionError):
         return None
+    return hashlib.sha256(_HASH_PREFIX + text.encode()).hexdigest()
+
+
+class _StoredRow(NamedTuple):
+    """What deciding about a record needs from its row: is it unchanged, is it in the latest snapshot."""
+
+    pk: int
+    content_hash: str
+    published: bool
+    hidden: bool
+    in_source_snapshot: bool
+
+
+_STORED_FIELDS = ("resource_type", "source_id", *_StoredRow._fields)
 
 
 def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
@@ -94,18 +115,24 @@ class ResourceLoader(RowWriter, RelationWriter):
         self.deferred_relations: dict[int, tuple[str, list]] = {}
         self.write_failures = 0
         self.lookups: LookupCache | None = None
+        # A full snapshot reads all the source's rows once (it needs them all to prune); a partial load per chunk.
+        self.stored: dict[tuple[str, str], _StoredRow] | None = None
+        self.started_at = timezone.now()
 
     # --- the load -----------------------------------------------------------------------------------------------
 
     def run(self, records: Iterable, progress: Callable[[int], None] | None = None) -> LoadResult:
         started = time.monotonic()
-        published_before = LearningResource.objects.filter(source=self.source, published=True).count()
+        self.started_at = timezone.now()
+        if self.full_snapshot:
+            self.stored = self._stored_rows(LearningResource.objects.filter(source=self.source))
         for chunk in _chunks(records, self.batch_size * READ_BATCHES):
             self._load_chunk(chunk)
             if progress:
                 progress(len(chunk))
         self._resolve_deferred_relations()
-        self._prune(published_before)
+        if self.full_snapshot:
+            self._finish_snapshot()
         self.result.duration_seconds = time.monotonic() - started
         logger.info("catalogue load %s", self.result.summary())
         return self.result
@@ -133,12 +160,12 @@ class ResourceLoader(RowWriter, RelationWriter):
             pending.append((data, key, content_hash(data)))
         if not pending:
             return
-        rows = {
-            (resource_type, source_id): (pk, stored_hash, published, hidden)
-            for pk, resource_type, source_id, stored_hash, hidden, published in LearningResource.objects.filter(
-                source=self.source, source_id__in={key[1] for _, key, _ in pending}
-            ).values_list("id", "resource_type", "source_id", "content_hash", "hidden", "published")
-        }
+        if self.stored is not None:
+            rows = self.stored
+        else:
+            rows = self._stored_rows(
+                LearningResource.objects.filter(source=self.source, source_id__in={key[1] for _, key, _ in pending})
+            )
         unchanged, to_write = [], []
         for data, key, digest in pending:
             row = rows.get(key)
@@ -146,11 +173,11 @@ class ResourceLoader(RowWriter, RelationWriter):
             if (
                 row is not None
                 and digest is not None
-                and row[1] == digest
+                and row.content_hash == digest
                 and isinstance(published, bool)
-                and row[2] == (published and not row[3])
+                and row.published == (published and not row.hidden)
             ):
-                unchanged.append(row[0])
+                unchanged.append(row.pk)
                 continue
             record, errors = validate_record(data)
             if errors:
@@ -158,16 +185,21 @@ class ResourceLoader(RowWriter, RelationWriter):
                 continue
             to_write.append((record, digest or content_hash(record)))
         if unchanged:
-            # Touch last_seen with one statement: an unchanged record costs no other write.
-            now = timezone.now()
-            LearningResource.objects.filter(pk__in=unchanged, last_seen__lt=now - LAST_SEEN_RESOLUTION).update(
-                last_seen=now
-            )
             self.result.unchanged += len(unchanged)
+            if not self.full_snapshot:  # a full snapshot records last_seen once, in _finish_snapshot
+                now = timezone.now()
+                LearningResource.objects.filter(pk__in=unchanged, last_seen__lt=now - LAST_SEEN_RESOLUTION).update(
+                    last_seen=now
+                )
         if to_write and self.lookups is None:
             self.lookups = LookupCache()
         for start in range(0, len(to_write), self.batch_size):
             self._write_batch(to_write[start : start + self.batch_size])
+
+    @staticmethod
+    def _stored_rows(queryset) -> dict[tuple[str, str], _StoredRow]:
+        rows = queryset.order_by().values_list(*_STORED_FIELDS)
+        return {(row[0], row[1]): _StoredRow(*row[2:]) for row in rows.iterator(chunk_size=5000)}
 
     def _reject(self, data, errors: list[RecordError], protect: bool = True) -> None:
         """Report an invalid record; its existing row (if any) is kept as it is and never pruned."""
@@ -264,12 +296,17 @@ class ResourceLoader(RowWriter, RelationWriter):
             elif was_public[row.pk]:
                 batch.removed_ids.append(row.pk)
 
-    # --- prune --------------------------------------------------------------------------------------------------
+    # --- after a full snapshot -------------------------------------------------------------------------------------
 
-    def _prune(self, published_before: int) -> None:
+    def _finish_snapshot(self) -> None:
+        """Record what the snapshot listed, then unpublish the source's published rows missing from it (guarded).
+
+        `self.stored` holds the source's rows as they were before the load: rows missing from the snapshot were
+        not written since, and rows created by it are in the snapshot.
+        """
         result = self.result
-        if not self.full_snapshot:
-            return
+        stored = self.stored
+        published_before = sum(1 for row in stored.values() if row.published)
         if not self.seen_keys:
             if published_before:
                 result.needs_review = True
@@ -278,6 +315,7 @@ class ResourceLoader(RowWriter, RelationWriter):
                     f"{self.source!r} were left as they are."
                 )
             return
+        self._record_snapshot()
         if self.write_failures:
             result.needs_review = True
             result.review_reason = (
@@ -285,14 +323,11 @@ class ResourceLoader(RowWriter, RelationWriter):
                 "Fix the errors and load again."
             )
             return
-        missing = []
-        rows = LearningResource.objects.filter(source=self.source, published=True).values_list(
-            "pk", "resource_type", "source_id"
+        missing = sorted(
+            row.pk
+            for key, row in stored.items()
+            if row.published and key not in self.seen_keys and key not in self.protected_keys
         )
-        for pk, resource_type, source_id in rows.iterator(chunk_size=5000):
-            key = (resource_type, source_id)
-            if key not in self.seen_keys and key not in self.protected_keys:
-                missing.append(pk)
         if not missing:
             return
         examples = LearningResource.objects.filter(pk__in=missing[:MAX_EXAMPLES]).order_by("pk")
@@ -317,6 +352,35 @@ class ResourceLoader(RowWriter, RelationWriter):
                 send_resources_changed(removed_ids=ids, sender="catalog")
         result.unpublished = len(missing)
         result.removed_ids.extend(missing)
+
+    def _record_snapshot(self) -> None:
+        """Record that the source listed `seen_keys` at `started_at`, writing only the rows whose membership changed.
+
+        A row listed by the previous snapshot but not by this one keeps that snapshot's time as its own last_seen;
+        a row listed again (or for the first time without being written) joins. Rows written by this load joined
+        when they were written.
+        """
+        previous = SourceSnapshot.objects.filter(source=self.source).values_list("loaded_at", flat=True).first()
+        left, joined = [], []
+        for key, row in self.stored.items():
+            if key in self.seen_keys:
+                if not row.in_source_snapshot:
+                    joined.append(row.pk)
+            elif row.in_source_snapshot:
+                left.append(row.pk)
+        rows = LearningResource.objects.filter(source=self.source)
+        with transaction.atomic():
+            changes = {"in_source_snapshot": False}
+            if previous:
+                changes["last_seen"] = Greatest("last_seen", Value(previous, output_field=DateTimeField()))
+            for start in range(0, len(left), self.batch_size):
+                rows.filter(pk__in=left[start : start + self.batch_size]).update(**changes)
+            for start in range(0, len(joined), self.batch_size):
+                ids = joined[start : start + self.batch_size]
+                rows.filter(pk__in=ids, in_source_snapshot=False).update(in_source_snapshot=True)
+            SourceSnapshot.objects.update_or_create(
+                source=self.source, defaults={"loaded_at": self.started_at, "records": len(self.seen_keys)}
+            )
 
 
 def load_resources(

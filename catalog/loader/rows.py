@@ -43,7 +43,7 @@ RESOURCE_FIELDS = (
     "published_at",
     "next_start_date",
 )
-BOOKKEEPING_FIELDS = ("content_hash", "source_values", "published", "last_seen", "updated_at")
+BOOKKEEPING_FIELDS = ("content_hash", "source_values", "published", "last_seen", "in_source_snapshot", "updated_at")
 M2M_FIELDS = ("topics", "departments", "instructors")
 RUN_FIELDS = (
     "title",
@@ -61,7 +61,17 @@ RUN_FIELDS = (
     "enrollment_url",
     "published",
 )
-EXISTING_FIELDS = ("id", "resource_type", "source_id", "title", "content_hash", "locked_fields", "hidden", "published")
+EXISTING_FIELDS = (
+    "id",
+    "resource_type",
+    "source_id",
+    "title",
+    "content_hash",
+    "locked_fields",
+    "hidden",
+    "published",
+    "in_source_snapshot",
+)
 
 
 def next_start_date(record: ResourceRecord, now):
@@ -163,6 +173,7 @@ class RowWriter:
                     content_hash=digest,
                     source_values=source_values,
                     published=record.published,
+                    in_source_snapshot=self.full_snapshot,
                     **values,
                 )
             )
@@ -210,6 +221,7 @@ class RowWriter:
             row.source_values = source_values
             row.published = record.published and not row.hidden
             row.last_seen = now
+            row.in_source_snapshot = row.in_source_snapshot or self.full_snapshot
             row.updated_at = now
             fields = tuple(name for name in RESOURCE_FIELDS if name not in locked) + BOOKKEEPING_FIELDS
             groups.setdefault(fields, []).append(row)

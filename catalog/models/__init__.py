@@ -13,6 +13,7 @@ from .resources import (
     ResourceRelationship,
     ResourceType,
     Run,
+    SourceSnapshot,
 )
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "ResourceRelationship",
     "ResourceType",
     "Run",
+    "SourceSnapshot",
     "Topic",
 ]

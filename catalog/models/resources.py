@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 
 class ResourceType(models.TextChoices):
@@ -167,7 +168,14 @@ class LearningResource(models.Model):
 
     published = models.BooleanField(default=True, db_index=True, help_text="As the source says.")
     first_seen = models.DateTimeField(auto_now_add=True)
-    last_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(
+        auto_now_add=True,
+        help_text="When a load last wrote or saw this row, as recorded on the row; while the row is in its source's "
+        "latest full snapshot it was also seen then (see `last_seen_in_source`).",
+    )
+    in_source_snapshot = models.BooleanField(
+        default=False, help_text="In its source's latest full snapshot (SourceSnapshot.loaded_at)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
     content_hash = models.CharField(max_length=64, blank=True, help_text="sha256 of the imported fields.")
     source_values = models.JSONField(
@@ -205,6 +213,39 @@ class LearningResource(models.Model):
     @property
     def is_public(self) -> bool:
         return self.published and not self.hidden
+
+    @cached_property
+    def last_seen_in_source(self):
+        """When the source last listed this resource.
+
+        An unchanged row of a full snapshot is not rewritten: the load records its time once, on the source's
+        SourceSnapshot, and the row counts as seen then while `in_source_snapshot` holds.
+        """
+        if self.in_source_snapshot:
+            loaded_at = SourceSnapshot.objects.filter(source=self.source).values_list("loaded_at", flat=True).first()
+            if loaded_at and loaded_at > self.last_seen:
+                return loaded_at
+        return self.last_seen
+
+    last_seen_in_source.short_description = "Last seen"
+
+
+class SourceSnapshot(models.Model):
+    """The latest full snapshot the catalogue loader read from a source: when, and how many records.
+
+    Rows of the source flagged `in_source_snapshot` were in it, so their `last_seen_in_source` is `loaded_at`
+    without a write per row. A row that drops out of a snapshot gets this time written to its own `last_seen`.
+    """
+
+    source = models.CharField(max_length=64, unique=True)
+    loaded_at = models.DateTimeField(help_text="When the load that read this snapshot started.")
+    records = models.PositiveIntegerField(default=0, help_text="Distinct records in the snapshot (valid or not).")
+
+    class Meta:
+        ordering = ["source"]
+
+    def __str__(self):
+        return f"{self.source} snapshot of {self.loaded_at:%Y-%m-%d %H:%M}"
 
 
 class ResourceInstructor(models.Model):

@@ -1,6 +1,7 @@
 """The catalogue's editor admin: listing, filters, search, field locks, inspect, CSV export, dashboard, access."""
 
 import csv
+import datetime as dt
 import io
 
 from django import forms
@@ -24,7 +25,7 @@ from catalog.factories import (
     TopicFactory,
     VideoFactory,
 )
-from catalog.models import Department, LearningResource, Offeror, Platform, Topic
+from catalog.models import Department, LearningResource, Offeror, Platform, SourceSnapshot, Topic
 from catalog.signals import resources_changed
 
 pytestmark = pytest.mark.django_db
@@ -476,6 +477,23 @@ def test_inspect_shows_runs_relations_content_files_and_source_values(admin_clie
     program_html = admin_client.get(inspect_url(program)).content.decode()
     children = program_html[program_html.index('data-inspect="children"') :].split("</ol>")[0]
     assert children.index("Signals") < children.index("Circuits")
+
+
+def test_inspect_shows_when_the_source_last_listed_the_resource(admin_client):
+    course = CourseFactory(title="Circuits")
+    snapshot_time = dt.datetime(2023, 5, 6, 7, 8, tzinfo=dt.UTC)
+    LearningResource.objects.filter(pk=course.pk).update(
+        in_source_snapshot=True, last_seen=dt.datetime(2019, 1, 2, tzinfo=dt.UTC)
+    )
+    SourceSnapshot.objects.create(source=course.source, loaded_at=snapshot_time)
+
+    html = admin_client.get(inspect_url(course)).content.decode()
+
+    last_seen = html[html.index("Last seen") :][:200]
+    assert "2023" in last_seen and "2019" not in html
+    LearningResource.objects.filter(pk=course.pk).update(in_source_snapshot=False)
+    html = admin_client.get(inspect_url(course)).content.decode()
+    assert "2019" in html[html.index("Last seen") :][:200]
 
 
 def test_inspect_lists_a_podcasts_episodes_in_order(admin_client):

@@ -20,6 +20,7 @@ from catalog.models import (
     RelationType,
     ResourceRelationship,
     Run,
+    SourceSnapshot,
     Topic,
 )
 from catalog.schemas import ResourceRecord
@@ -123,28 +124,92 @@ def test_update_changes_fields_runs_and_m2m_but_keeps_the_slug():
     assert resource.updated_at > original.updated_at
 
 
-def test_unchanged_records_cost_no_writes_but_last_seen():
+def catalogue_writes(queries) -> list[str]:
+    """The writes to catalogue resource rows among captured queries."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE") and "catalog_sourcesnapshot" not in q["sql"]
+    ]
+
+
+def test_unchanged_records_of_a_full_snapshot_cost_no_row_writes():
     load_resources("src", courses(5))
-    LearningResource.objects.update(last_seen=timezone.now() - LAST_SEEN_RESOLUTION - dt.timedelta(minutes=1))
     before = {r.pk: (r.updated_at, r.last_seen) for r in LearningResource.objects.all()}
 
     with CaptureQueriesContext(connection) as queries:
         result = load_resources("src", courses(5))
 
     assert result.counts["unchanged"] == 5 and result.changed_ids == []
-    writes = [q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
-    assert len(writes) == 1 and "last_seen" in writes[0]
+    assert catalogue_writes(queries) == []
+    # Three reads in all: the source's rows, its previous snapshot time, the snapshot row being upserted.
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("SELECT")]) <= 3
     for resource in LearningResource.objects.all():
-        updated_at, last_seen = before[resource.pk]
-        assert resource.updated_at == updated_at
-        assert resource.last_seen > last_seen
+        assert (resource.updated_at, resource.last_seen) == before[resource.pk]
 
+
+def test_last_seen_in_source_follows_full_snapshots_without_row_writes():
+    load_resources("src", courses(3))
+    day_ago = timezone.now() - dt.timedelta(days=1)
+    LearningResource.objects.update(last_seen=day_ago - dt.timedelta(days=1))
+    SourceSnapshot.objects.filter(source="src").update(loaded_at=day_ago)
+    assert all(r.last_seen_in_source == day_ago for r in LearningResource.objects.all())
+
+    before = timezone.now()
+    result = load_resources("src", courses(2))  # c2 is missing (and pruned)
+
+    snapshot = SourceSnapshot.objects.get(source="src")
+    assert snapshot.loaded_at >= before and snapshot.records == 2 and result.unchanged == 2
+    resources = {r.source_id: r for r in LearningResource.objects.all()}
+    for source_id in ("c0", "c1"):
+        assert resources[source_id].in_source_snapshot
+        assert resources[source_id].last_seen_in_source == snapshot.loaded_at
+    # The row that left the snapshot keeps the time it was last listed, whatever later snapshots say.
+    assert not resources["c2"].in_source_snapshot and not resources["c2"].published
+    assert resources["c2"].last_seen == resources["c2"].last_seen_in_source == day_ago
+
+    # Listed again: it is written (republished) and seen now.
+    load_resources("src", courses(3))
+    gone = LearningResource.objects.get(source_id="c2")
+    assert gone.in_source_snapshot and gone.published and gone.last_seen_in_source >= before
+
+
+def test_rows_missing_while_the_guard_holds_are_not_seen():
+    load_resources("src", courses(4))
+    day_ago = timezone.now() - dt.timedelta(days=1)
+    LearningResource.objects.update(last_seen=day_ago - dt.timedelta(days=1))
+    SourceSnapshot.objects.filter(source="src").update(loaded_at=day_ago)
+
+    result = load_resources("src", courses(1))
+
+    assert result.needs_review and result.unpublished == 0
+    still_published = LearningResource.objects.filter(source_id__in=["c1", "c2", "c3"])
+    assert [(r.published, r.last_seen_in_source) for r in still_published] == [(True, day_ago)] * 3
+    assert LearningResource.objects.get(source_id="c0").last_seen_in_source > day_ago
+
+
+def test_partial_loads_record_last_seen_on_the_row():
+    load_resources("src", courses(2), full_snapshot=False)
+    assert not SourceSnapshot.objects.exists()
+    assert not LearningResource.objects.filter(in_source_snapshot=True).exists()
+    stale = timezone.now() - LAST_SEEN_RESOLUTION - dt.timedelta(minutes=1)
+    LearningResource.objects.update(last_seen=stale)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert load_resources("src", courses(1), full_snapshot=False).unchanged == 1
+
+    writes = catalogue_writes(queries)
+    assert len(writes) == 1 and "last_seen" in writes[0]
+    assert LearningResource.objects.get(source_id="c0").last_seen_in_source > stale
+    assert LearningResource.objects.get(source_id="c1").last_seen_in_source == stale
     # Seen again within LAST_SEEN_RESOLUTION: not even last_seen is rewritten.
     seen = dict(LearningResource.objects.values_list("pk", "last_seen"))
-    with CaptureQueriesContext(connection) as queries:
-        load_resources("src", courses(5))
-    assert not any(q["sql"].startswith(("INSERT", "DELETE")) for q in queries.captured_queries)
+    load_resources("src", courses(1), full_snapshot=False)
     assert dict(LearningResource.objects.values_list("pk", "last_seen")) == seen
+
+    # Rows created by a partial load join the source's snapshot when a full one lists them, unchanged.
+    load_resources("src", courses(2))
+    assert LearningResource.objects.filter(in_source_snapshot=True).count() == 2
 
 
 def test_prune_unpublishes_the_missing_rows_of_a_full_snapshot():
@@ -269,7 +334,10 @@ def test_a_record_that_turns_invalid_is_not_pruned():
     load_resources("src", courses(3))
     result = load_resources("src", [course("c0"), course("c1"), course("c2", title="")])
     assert result.failed == 1 and result.unpublished == 0
-    assert LearningResource.objects.get(source_id="c2").published
+    kept = LearningResource.objects.get(source_id="c2")
+    # The source still lists it: it stays in the snapshot, seen at its time.
+    assert kept.published and kept.in_source_snapshot
+    assert kept.last_seen_in_source == SourceSnapshot.objects.get(source="src").loaded_at
 
 
 def test_loading_twice_is_idempotent():
