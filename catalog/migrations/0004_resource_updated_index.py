@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_seed_lookups'),
+        ('catalog', '0003_source_snapshots'),
         ('cms', '0004_alter_homepage_body_alter_landingpage_body_and_more'),
     ]
 
