@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from catalog.demo import DEMO_SOURCE, generate_records, load_catalog
-from catalog.models import Department, LearningResource, Offeror, Platform, ResourceType, Topic
+from catalog.models import ContentFile, Department, LearningResource, Offeror, Platform, ResourceType, Topic
 from catalog.schemas import validate_record
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +49,16 @@ def test_load_catalog_is_idempotent():
     messages = []
     load_catalog(messages.append)
     count = LearningResource.objects.filter(source=DEMO_SOURCE).count()
+    files = ContentFile.objects.count()
+    first_run = len(messages)
     load_catalog(messages.append)
+    second = messages[first_run:]
 
     assert count >= 200
     assert LearningResource.objects.filter(source=DEMO_SOURCE).count() == count
-    assert "0 created, 0 updated" in messages[-1]
+    assert files > 0 and ContentFile.objects.count() == files
+    assert any("0 created, 0 updated" in message for message in second), second
+    assert any("demo content files: 0 created" in message for message in second), second
     courses = LearningResource.objects.public().filter(resource_type="course")
     assert courses.filter(runs__isnull=False).exists()
     assert courses.filter(instructors__isnull=False).exists()
