@@ -84,6 +84,7 @@ class SearchAPIView(APIView):
         data = {
             "query": params.q,
             "count": result.total,
+            "count_capped": result.total_capped,
             "page": params.page,
             "page_size": params.page_size,
             "num_pages": result.num_pages,

@@ -36,6 +36,9 @@ class SearchDocument(models.Model):
     start_date = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When the resource's last run ended.")
     display = models.JSONField(default=dict, blank=True, help_text="Facet labels and details shown in results.")
+    facet_text = models.TextField(
+        blank=True, help_text="The facet values again (facet, value, label), read with a text query's candidates."
+    )
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -66,6 +69,34 @@ class SearchFacetValue(models.Model):
 
     def __str__(self):
         return f"{self.facet}={self.value}"
+
+
+class SearchPosting(models.Model):
+    """One stemmed term of a document with its impact (the term's BM25F weight in that document, before idf).
+
+    Read per query term in impact order, a bounded number at a time: a text query's candidates cost the same at
+    100k documents as at 1k (see `search.engines.postings`)."""
+
+    term = models.CharField(max_length=64)
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="postings")
+    impact = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["term", "-impact", "document"], name="search_posting_term_impact")]
+
+    def __str__(self):
+        return f"{self.term} → {self.document_id} ({self.impact:.3f})"
+
+
+class SearchStem(models.Model):
+    """How many indexed documents hold each stemmed term (for idf), kept current on every index write. The row
+    with the empty term counts the documents themselves."""
+
+    term = models.CharField(max_length=64, unique=True)
+    documents = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.term or '(documents)'}: {self.documents}"
 
 
 class SearchTerm(models.Model):

@@ -39,6 +39,10 @@ class FacetSerializer(serializers.Serializer):
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField(allow_blank=True)
     count = serializers.IntegerField()
+    count_capped = serializers.BooleanField(
+        help_text="True when the words matched more resources than are ranked: `count` then covers the best "
+        "matches only (the site shows “500+”)."
+    )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     num_pages = serializers.IntegerField()

@@ -67,6 +67,8 @@ class SearchPage:
     # when an empty query browsed.
     mode_used: str = "lexical"
     notice: str = ""
+    # The query matched more than the engine ranks: `total` counts its best matches only (shown as "500+").
+    total_capped: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -308,6 +310,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
         did_you_mean=did_you_mean or results.did_you_mean,
         took_ms=(time.perf_counter() - started) * 1000,
         notice=notice,
+        total_capped=results.total_capped,
     )
 
 

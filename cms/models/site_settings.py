@@ -73,6 +73,14 @@ class SiteSettings(BaseSiteSetting):
     class Meta:
         verbose_name = _("site settings")
 
+    @classmethod
+    def for_site(cls, site):
+        """The site's settings, or unsaved defaults until an editor saves them: reading a page never writes (Wagtail's
+        own `for_site` creates the row on the first request)."""
+        if site is None:
+            raise cls.DoesNotExist(f"{cls.__name__} does not exist for site None.")
+        return cls.base_queryset().filter(site=site).first() or cls(site=site)
+
     @property
     def social_links(self):
         links = [

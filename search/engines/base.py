@@ -107,6 +107,8 @@ class SearchResults:
     # facet key → {value: count}; the service turns these into FacetResults with labels.
     facet_counts: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
     did_you_mean: str = ""
+    # True when the text query had more matches than the engine ranks (the total counts the best of them only).
+    total_capped: bool = False
 
 
 class SearchEngine:

@@ -1,8 +1,10 @@
 # ruff: noqa: S608 - SQL here is assembled from constants (table names, placeholders, column weights, numbered
 # facet flags); every value a learner or an import supplies is passed as a query parameter.
-"""The embedded database engine: our own denormalised document table searched with the database's full-text
-search — SQLite FTS5 (porter stemming, accents folded, bm25 with column weights) or PostgreSQL (weighted tsvector,
-unaccent, ts_rank) — with OR semantics, facets computed in SQL, and trigram/edit-distance typo candidates.
+"""The embedded database engine: our own denormalised document table. A text query's candidates come from
+impact-ordered postings (`postings`: BM25F weights, Snowball stems, a bounded read per query term), the same on
+both databases; facets are computed in SQL over those candidates; highlights and title autocomplete use the
+database's full-text search — SQLite FTS5 (porter stemming, accents folded) or PostgreSQL (weighted tsvector,
+unaccent); typo candidates come from the vocabulary (trigrams on PostgreSQL, edit distance on both).
 
 Wagtail's database backend is not used: it matches all words or nothing and, on SQLite, neither stems nor keeps
 field weights apart (see ARCHITECTURE.md, measured facts).
@@ -15,6 +17,7 @@ from django.db import connection, transaction
 
 from ..models import SearchDocument, SearchFacetValue, SearchTerm
 from ..text import MARK_CLOSE, MARK_OPEN, marked_to_html, vocabulary
+from . import postings
 from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults
 
 DOC_TABLE = SearchDocument._meta.db_table
@@ -24,7 +27,7 @@ BATCH = 500
 DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
 # Results, totals and facet counts of a text query cover its best text matches only: latency stays flat as the
 # catalogue grows, and a long tail of one-weak-word matches does not pad counts (nobody pages past 50 pages).
-MAX_CANDIDATES = 1000
+MAX_CANDIDATES = postings.MAX_CANDIDATES
 
 ORDER_BY = {
     "relevance": "score DESC, id",
@@ -45,10 +48,6 @@ class Dialect:
 
     def match(self, terms: list[str], prefix_last: bool = False, title_only: bool = False):
         """(FROM/WHERE sql, params, score sql, score params) selecting documents matching any term."""
-        raise NotImplementedError
-
-    def candidates(self, terms: list[str]) -> tuple[str, list]:
-        """A query selecting (id, rank) of the MAX_CANDIDATES best text matches of any term, best first."""
         raise NotImplementedError
 
     def highlights(self, cursor, terms: list[str], ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -90,13 +89,6 @@ class SQLiteDialect(Dialect):
             query = f"{{title}} : ({query})"
         sql = f"FROM search_fts JOIN {DOC_TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s"
         return sql, [query], f"(-bm25(search_fts, {self.WEIGHTS}))", []
-
-    def candidates(self, terms):
-        return (
-            f"SELECT rowid AS id, -bm25(search_fts, {self.WEIGHTS}) AS rank FROM search_fts "
-            "WHERE search_fts MATCH %s ORDER BY rank DESC LIMIT %s",
-            [self.fts_query(terms), MAX_CANDIDATES],
-        )
 
     def highlights(self, cursor, terms, ids):
         marks = [MARK_OPEN, MARK_CLOSE]
@@ -175,14 +167,6 @@ class PostgresDialect(Dialect):
             [],
         )
 
-    def candidates(self, terms):
-        return (
-            f"SELECT d.id AS id, ts_rank({self.WEIGHTS}, d.search_vector, tq.q, 1) AS rank FROM {DOC_TABLE} d "
-            "CROSS JOIN (SELECT to_tsquery('english', unaccent(%s)) AS q) tq WHERE d.search_vector @@ tq.q "
-            "ORDER BY rank DESC LIMIT %s",
-            [self.ts_query(terms), MAX_CANDIDATES],
-        )
-
     def highlights(self, cursor, terms, ids):
         options = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
         cursor.execute(
@@ -220,6 +204,46 @@ class PostgresDialect(Dialect):
                 candidates.append((word, distance, frequency))
         candidates.sort(key=lambda item: (item[1], -item[2]))
         return [(word, distance) for word, distance, _ in candidates[:3]]
+
+
+FACET_SEPARATOR, ENTRY_SEPARATOR = "\x1f", "\x1e"
+
+
+def facet_entries(facets: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
+    """A document's (facet, value, label) entries as stored: values and labels trimmed, empty values left out."""
+    return [
+        (facet, str(value)[:200], str(label)[:255])
+        for facet, values in facets.items()
+        for value, label in values
+        if value not in (None, "")
+    ]
+
+
+def encode_facets(entries: list[tuple[str, str, str]]) -> str:
+    """The facet values on the document row, read with its ranking inputs in one fetch (see `_match`)."""
+    return ENTRY_SEPARATOR.join(
+        FACET_SEPARATOR.join(part.replace(FACET_SEPARATOR, " ").replace(ENTRY_SEPARATOR, " ") for part in entry)
+        for entry in entries
+    )
+
+
+def decode_facets(text: str) -> list[tuple[str, str, str]]:
+    return [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)] if text else []
+
+
+def sort_rows(rows: list, sort: str) -> None:
+    """Sort (id, score, popularity, published_at, start_date, ...) rows in place like ORDER_BY does in SQL."""
+    rows.sort(key=lambda row: row[0])  # ties: lowest id first (for "newest", highest: reversed below)
+    if sort == "newest":
+        rows.sort(key=lambda row: row[0], reverse=True)
+        rows.sort(key=lambda row: (row[3] is not None, row[3] or ""), reverse=True)
+    elif sort == "start_date":
+        rows.sort(key=lambda row: -row[1])
+        rows.sort(key=lambda row: (row[4] is None, row[4] or ""))
+    elif sort == "popularity":
+        rows.sort(key=lambda row: (-row[2], -row[1]))
+    else:
+        rows.sort(key=lambda row: -row[1])
 
 
 def add_vocabulary(documents: list[IndexDocument], counter: Counter | None = None) -> None:
@@ -265,8 +289,11 @@ class DatabaseEngine(SearchEngine):
 
     # --- Writing ---------------------------------------------------------------------------------
 
-    def _write(self, documents: list[IndexDocument], terms: Counter | None = None) -> None:
+    def _write(
+        self, documents: list[IndexDocument], terms: Counter | None = None, stems: Counter | None = None
+    ) -> None:
         keys = [doc.key for doc in documents]
+        facets = [facet_entries(doc.facets) for doc in documents]
         self._delete_keys(keys)
         rows = SearchDocument.objects.bulk_create(
             [
@@ -288,8 +315,9 @@ class DatabaseEngine(SearchEngine):
                     start_date=doc.start_date,
                     ended_at=doc.ended_at,
                     display=doc.display,
+                    facet_text=encode_facets(entries),
                 )
-                for doc in documents
+                for doc, entries in zip(documents, facets, strict=True)
             ]
         )
         if rows and rows[0].pk is None:  # databases without RETURNING on bulk insert
@@ -298,16 +326,16 @@ class DatabaseEngine(SearchEngine):
                 row.pk = ids[row.key]
         SearchFacetValue.objects.bulk_create(
             [
-                SearchFacetValue(document_id=row.pk, facet=facet, value=str(value)[:200], label=str(label)[:255])
-                for row, doc in zip(rows, documents, strict=True)
-                for facet, values in doc.facets.items()
-                for value, label in values
-                if value not in (None, "")
+                SearchFacetValue(document_id=row.pk, facet=facet, value=value, label=label)
+                for row, entries in zip(rows, facets, strict=True)
+                for facet, value, label in entries
             ],
             batch_size=2000,
         )
+        pairs = [(row.pk, doc) for row, doc in zip(rows, documents, strict=True)]
         with connection.cursor() as cursor:
-            self.dialect.write_text(cursor, [(row.pk, doc) for row, doc in zip(rows, documents, strict=True)])
+            self.dialect.write_text(cursor, pairs)
+        postings.write(pairs, stems)
         add_vocabulary(documents, terms)
 
     def _delete_keys(self, keys: list[str]) -> int:
@@ -315,6 +343,7 @@ class DatabaseEngine(SearchEngine):
         if ids:
             with connection.cursor() as cursor:
                 self.dialect.delete_text(cursor, ids)
+            postings.delete(ids)
             SearchFacetValue.objects.filter(document_id__in=ids).delete()
             SearchDocument.objects.filter(pk__in=ids).delete()
         return len(ids)
@@ -343,26 +372,28 @@ class DatabaseEngine(SearchEngine):
 
     def rebuild(self, documents, *, total=None, progress=None) -> int:
         """Rebuild inside one transaction: other connections keep reading the old index until it commits."""
-        written, batch, terms = 0, [], Counter()
+        written, batch, terms, stems = 0, [], Counter(), Counter()
         with transaction.atomic():
             with connection.cursor() as cursor:
                 self.dialect.delete_text(cursor, None)
+            postings.clear()
             SearchFacetValue.objects.all().delete()
             SearchDocument.objects.all().delete()
             for doc in documents:
                 batch.append(doc)
                 if len(batch) >= BATCH:
-                    self._write(batch, terms)
+                    self._write(batch, terms, stems)
                     written += len(batch)
                     if progress:
                         progress(len(batch))
                     batch = []
             if batch:
-                self._write(batch, terms)
+                self._write(batch, terms, stems)
                 written += len(batch)
                 if progress:
                     progress(len(batch))
             replace_vocabulary(terms)
+            postings.replace_stems(stems)
         return written
 
     # --- Reading ---------------------------------------------------------------------------------
@@ -373,12 +404,79 @@ class DatabaseEngine(SearchEngine):
     def indexed_keys(self) -> set[str]:
         return set(SearchDocument.objects.values_list("key", flat=True))
 
-    def _candidates(self, request: SearchRequest):
-        """The CTE selecting matching documents with their score and one flag per selected facet."""
+    def search(self, request: SearchRequest) -> SearchResults:
+        with connection.cursor() as cursor:
+            if request.is_browse:
+                page, total, facet_counts, capped = self._browse(cursor, request)
+            else:
+                page, total, facet_counts, capped = self._match(cursor, request)
+            ids = [pk for pk, _ in page]
+            highlights = (
+                self.dialect.highlights(cursor, request.all_terms, ids)
+                if ids and request.highlight and not request.is_browse
+                else {}
+            )
+        scores = dict(page)
+        documents = SearchDocument.objects.defer("people", "body", "content", "facet_text").in_bulk(ids)
+        hits = []
+        for pk in ids:
+            document = documents.get(pk)
+            if document is None:  # removed between the two queries
+                continue
+            title_marked, snippet_marked = highlights.get(pk, ("", ""))
+            hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
+        return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
+
+    # A text query: its candidates (at most MAX_CANDIDATES, from the postings) are fetched once with their ranking
+    # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
+
+    def _match(self, cursor, request: SearchRequest):
         from ..documents import decay_cutoff
 
-        cutoff = connection.ops.adapt_datetimefield_value(decay_cutoff())
-        flags, flag_params, flag_keys = [], [], []
+        sql, params = postings.candidates(cursor, request.all_terms)
+        cursor.execute(sql, params)
+        ranked = cursor.fetchall()
+        if not ranked:
+            return [], 0, {}, False
+        values = ", ".join(["(%s, %s)"] * len(ranked))
+        # CROSS JOIN keeps SQLite's join order: the candidate list first, then each document by its key.
+        cursor.execute(
+            f"WITH c (id, rank) AS (VALUES {values}) "
+            f"SELECT d.id, c.rank * d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END, "
+            f"d.popularity, d.published_at, d.start_date, d.facet_text FROM c CROSS JOIN {DOC_TABLE} d "
+            "WHERE d.id = c.id",
+            [*(value for pair in ranked for value in pair), connection.ops.adapt_datetimefield_value(decay_cutoff())],
+        )
+        selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
+        matching, counts, labels = [], Counter(), {}
+        for row in cursor.fetchall():
+            entries = decode_facets(row[5])
+            missing = set(selected)
+            for facet, value, _ in entries:
+                if facet in missing and value in selected[facet]:
+                    missing.discard(facet)
+            if not missing:
+                matching.append(row)
+            if request.facets and len(missing) <= 1:
+                # A facet's counts apply the other facets' selections: with one selection unmet, only that
+                # facet's own values count.
+                for facet, value, label in entries:
+                    if not missing or facet in missing:
+                        counts[facet, value] += 1
+                        labels[facet, value] = label
+        facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
+        for (facet, value), count in counts.items():
+            facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
+        sort_rows(matching, request.sort)
+        page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
+        return page, len(matching), facet_counts, len(ranked) >= postings.MAX_CANDIDATES
+
+    # A browse (no text): the whole catalogue, filtered, sorted and counted in SQL.
+
+    def _browse(self, cursor, request: SearchRequest):
+        from ..documents import decay_cutoff
+
+        flags, flag_params, flag_keys = [], [connection.ops.adapt_datetimefield_value(decay_cutoff())], []
         for facet, values in request.filters.items():
             if not values:
                 continue
@@ -388,60 +486,34 @@ class DatabaseEngine(SearchEngine):
                 f"AND value IN ({', '.join(['%s'] * len(values))})) AS f_{len(flags)}"
             )
             flag_params.extend([facet, *values])
-        if request.is_browse:
-            prefix, prefix_params, rank, source = "WITH ", [], "1.0", f"FROM {DOC_TABLE} d"
-        else:
-            candidates, prefix_params = self.dialect.candidates(request.all_terms)
-            prefix, rank = f"WITH c AS MATERIALIZED ({candidates}), ", "c.rank"
-            source = f"FROM c JOIN {DOC_TABLE} d ON d.id = c.id"
         columns = ", ".join(
             [
                 "d.id AS id",
-                f"{rank} * d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
+                f"d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
                 "d.popularity AS popularity",
                 "d.published_at AS published_at",
                 "d.start_date AS start_date",
                 *flags,
             ]
         )
-        # MATERIALIZED: compute the candidates once; the planner must not re-run the text match per facet row.
-        sql = f"{prefix}m AS MATERIALIZED (SELECT {columns} {source})"
-        return sql, [*prefix_params, cutoff, *flag_params], flag_keys
-
-    def search(self, request: SearchRequest) -> SearchResults:
-        cte, params, flag_keys = self._candidates(request)
+        # MATERIALIZED: filter once; the planner must not re-run the facet filters per facet row.
+        cte = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {DOC_TABLE} d)"
         every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys))) or "1 = 1"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} "
-                f"ORDER BY {ORDER_BY.get(request.sort, ORDER_BY['relevance'])} LIMIT %s OFFSET %s",
-                [*params, request.limit, request.offset],
-            )
-            rows = cursor.fetchall()
-            if rows:
-                total = rows[0][2]
-            elif request.offset:
-                cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", params)
-                total = cursor.fetchone()[0]
-            else:
-                total = 0
-            facet_counts = self._facet_counts(cursor, cte, params, flag_keys) if request.facets else {}
-            ids = [row[0] for row in rows]
-            highlights = (
-                self.dialect.highlights(cursor, request.all_terms, ids)
-                if ids and request.highlight and not request.is_browse
-                else {}
-            )
-        scores = {row[0]: float(row[1] or 0) for row in rows}
-        documents = SearchDocument.objects.defer("people", "body", "content").in_bulk(ids)
-        hits = []
-        for pk in ids:
-            document = documents.get(pk)
-            if document is None:  # removed between the two queries
-                continue
-            title_marked, snippet_marked = highlights.get(pk, ("", ""))
-            hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
-        return SearchResults(total=total, hits=hits, facet_counts=facet_counts)
+        cursor.execute(
+            f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} "
+            f"ORDER BY {ORDER_BY.get(request.sort, ORDER_BY['relevance'])} LIMIT %s OFFSET %s",
+            [*flag_params, request.limit, request.offset],
+        )
+        rows = cursor.fetchall()
+        if rows:
+            total = rows[0][2]
+        elif request.offset:
+            cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", flag_params)
+            total = cursor.fetchone()[0]
+        else:
+            total = 0
+        facet_counts = self._facet_counts(cursor, cte, flag_params, flag_keys) if request.facets else {}
+        return [(row[0], float(row[1] or 0)) for row in rows], total, facet_counts, False
 
     def _facet_counts(self, cursor, cte, params, flag_keys) -> dict[str, dict[str, tuple[int, str]]]:
         # Each facet's counts apply every other facet's selection (OR within a facet, AND across facets).

@@ -1,0 +1,164 @@
+"""The database engine's impact-ordered postings: analysis, impacts, document counts kept current, bounded
+candidates (capped totals), facet counts over the candidates, and the backfill the migration runs."""
+
+from collections import Counter
+
+import pytest
+
+from catalog.factories import CourseFactory, TopicFactory
+from search.engines import IndexDocument, SearchRequest, get_engine, postings
+from search.engines.database import decode_facets, encode_facets, sort_rows
+from search.models import SearchPosting, SearchStem
+from search.service import parse_params, run_search
+
+
+def doc(key, title="", people="", body="", content="", **extra):
+    return IndexDocument(
+        key=key, kind="resource", object_id=int(key.split(":")[1]), doc_type="course", title=title,
+        people=people, body=body, content=content, **extra,
+    )  # fmt: skip
+
+
+def stem_counts():
+    return dict(SearchStem.objects.exclude(documents=0).values_list("term", "documents"))
+
+
+def test_analysis_stems_folds_accents_drops_stop_words_and_keeps_course_numbers():
+    assert postings.analyse("Learning the Systems of Économie") == ["learn", "system", "economi"]
+    assert postings.analyse("6.0001 and e-commerce") == ["6.0001", "e-commerc", "commerc"]
+    # A query finds what the index stored: both go through the same analysis.
+    assert postings.query_stems(["learning", "learn", "e-commerce"]) == ["learn", "e-commerc", "commerc"]
+
+
+def test_impacts_rank_title_over_people_over_body_over_content():
+    title, people, body, content = (
+        postings.impacts(doc("resource:1", **{field: "robotics"}))["robot"]
+        for field in ("title", "people", "body", "content")
+    )
+    assert title > people > body > content > 0
+    # Saturation: saying it five times in the body is worth less than five separate mentions' sum.
+    five = postings.impacts(doc("resource:2", body="robotics " * 5))["robot"]
+    assert body < five < 5 * body
+
+
+def test_two_words_anywhere_beat_one_word_in_the_title():
+    one = postings.impacts(doc("resource:1", title="Chen lectures"))
+    two = postings.impacts(doc("resource:2", title="Algebra", people="Leila Chen"))
+    assert two["leila"] + two["chen"] > one["chen"]
+
+
+def test_content_keeps_its_most_frequent_terms(monkeypatch):
+    monkeypatch.setattr(postings, "CONTENT_TERMS", 3)
+    text = "alpha " * 5 + "beta " * 4 + "gamma " * 3 + "delta " * 2 + "epsilon"
+    assert set(postings.impacts(doc("resource:1", content=text))) == {"alpha", "beta", "gamma"}
+    # Words of the other fields are kept whatever their count.
+    assert "epsilon" in postings.impacts(doc("resource:1", body="epsilon", content=text))
+
+
+@pytest.mark.django_db
+def test_document_counts_follow_index_update_and_delete():
+    engine = get_engine("database")
+    engine.index([doc("resource:1", title="Robotics"), doc("resource:2", title="Robotics and music")])
+    assert stem_counts() == {"": 2, "robot": 2, "music": 1}
+
+    engine.index([doc("resource:2", title="Music theory")])  # re-indexed: robotics gone, theory new
+    assert stem_counts() == {"": 2, "robot": 1, "music": 1, "theori": 1}
+    assert set(SearchPosting.objects.filter(document__key="resource:2").values_list("term", flat=True)) == {
+        "music",
+        "theori",
+    }
+
+    engine.delete(["resource:1"])
+    assert stem_counts() == {"": 1, "music": 1, "theori": 1}
+    assert not SearchPosting.objects.filter(term="robot").exists()
+
+    # A rebuild counts the same way as the incremental writes did.
+    engine.rebuild(iter([doc("resource:2", title="Music theory")]))
+    assert stem_counts() == {"": 1, "music": 1, "theori": 1}
+
+
+@pytest.mark.django_db
+def test_rarer_words_weigh_more():
+    engine = get_engine("database")
+    engine.index([doc(f"resource:{n}", title="Introduction to chemistry") for n in range(1, 9)])
+    engine.index([doc("resource:20", title="Calculus"), doc("resource:21", title="Introduction to biology")])
+    results = engine.search(SearchRequest(text="introduction to calculus", terms=["introduction", "calculus"]))
+    assert results.hits[0].key == "resource:20"
+
+
+@pytest.mark.django_db
+def test_candidates_are_bounded_and_the_total_says_so(monkeypatch, client):
+    monkeypatch.setattr(postings, "MAX_CANDIDATES", 5)
+    monkeypatch.setattr(postings, "PER_TERM", 5)
+    topic = TopicFactory(name="Physics", slug="physics")
+    strong = [CourseFactory(title=f"Physics {n}", topics=[topic]) for n in range(3)]
+    for n in range(12):
+        CourseFactory(title=f"Course {n}", description="<p>Some physics inside.</p>", topics=[topic])
+    engine = get_engine("database")
+    from search.documents import all_documents
+
+    engine.rebuild(all_documents())
+
+    page = run_search(parse_params({"q": ["physics"]}))
+    assert page.total == 5 and page.total_capped
+    # The best-impact postings are the ones read: every title match is among the candidates.
+    assert {hit.title for hit in page.hits} >= {course.title for course in strong}
+    assert page.facets and sum(option.count for option in page.facets[0].options) >= 5
+
+    data = client.get("/api/v1/search/", {"q": "physics"}).json()
+    assert data["count"] == 5 and data["count_capped"] is True
+    assert "5+ results" in client.get("/search/", {"q": "physics"}).content.decode()
+
+    few = run_search(parse_params({"q": ["physics"], "type": ["video"]}))
+    assert few.total == 0
+
+
+@pytest.mark.django_db
+def test_unknown_words_find_nothing_without_error():
+    engine = get_engine("database")
+    engine.index([doc("resource:1", title="Robotics")])
+    results = engine.search(SearchRequest(text="zzzqqq", terms=["zzzqqq"]))
+    assert results.total == 0 and not results.total_capped and results.hits == []
+
+
+@pytest.mark.django_db
+def test_backfill_rebuilds_the_same_postings():
+    engine = get_engine("database")
+    engine.index([doc("resource:1", title="Robotics", body="Motors and gears"), doc("resource:2", people="Ana Bell")])
+    before = sorted(SearchPosting.objects.values_list("term", "document__key", "impact"))
+    counts = stem_counts()
+    SearchPosting.objects.all().delete()
+    SearchStem.objects.all().delete()
+
+    assert postings.backfill(batch_size=1) == 2
+    assert sorted(SearchPosting.objects.values_list("term", "document__key", "impact")) == before
+    assert stem_counts() == counts
+
+
+def test_facet_text_round_trips_separators_in_labels():
+    entries = [("topic", "physics", "Physics \x1f and \x1e more"), ("type", "course", "Course")]
+    decoded = decode_facets(encode_facets(entries))
+    assert [entry[:2] for entry in decoded] == [("topic", "physics"), ("type", "course")]
+    assert decoded[0][2] == "Physics   and   more"
+    assert decode_facets("") == []
+
+
+def test_rows_sort_like_the_sql_order():
+    # (id, score, popularity, published_at, start_date)
+    rows = [
+        (1, 2.0, 5, "2026-01-01", None),
+        (2, 3.0, 5, None, "2026-03-01"),
+        (3, 2.0, 9, "2026-02-01", "2026-02-01"),
+        (4, 3.0, 1, "2026-02-01", "2026-03-01"),
+    ]
+
+    def ids(sort):
+        copy = list(rows)
+        sort_rows(copy, sort)
+        return [row[0] for row in copy]
+
+    assert ids("relevance") == [2, 4, 1, 3]
+    assert ids("newest") == [4, 3, 1, 2]
+    assert ids("start_date") == [3, 2, 4, 1]
+    assert ids("popularity") == [3, 2, 1, 4]
+    assert Counter(ids("bogus")) == Counter(ids("relevance"))
