@@ -438,18 +438,24 @@ class DatabaseEngine(SearchEngine):
         ranked = cursor.fetchall()
         if not ranked:
             return [], 0, {}, False
-        values = ", ".join(["(%s, %s)"] * len(ranked))
-        # CROSS JOIN keeps SQLite's join order: the candidate list first, then each document by its key.
+        ranks = dict(ranked)
+        ids = list(ranks)
+        if connection.vendor == "postgresql":
+            where, id_params = "d.id = ANY(%s)", [ids]  # one array: an index scan in id order
+        else:
+            where, id_params = f"d.id IN ({', '.join(['%s'] * len(ids))})", ids
         cursor.execute(
-            f"WITH c (id, rank) AS (VALUES {values}) "
-            f"SELECT d.id, c.rank * d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END, "
-            f"d.popularity, d.published_at, d.start_date, d.facet_text FROM c CROSS JOIN {DOC_TABLE} d "
-            "WHERE d.id = c.id",
-            [*(value for pair in ranked for value in pair), connection.ops.adapt_datetimefield_value(decay_cutoff())],
+            f"SELECT d.id, d.boost, d.ended_at < %s, d.popularity, d.published_at, d.start_date, d.facet_text "
+            f"FROM {DOC_TABLE} d WHERE {where}",
+            [connection.ops.adapt_datetimefield_value(decay_cutoff()), *id_params],
         )
+        fetched = [
+            (pk, ranks[pk] * boost * (DECAY if ended else 1.0), popularity, published_at, start_date, facet_text)
+            for pk, boost, ended, popularity, published_at, start_date, facet_text in cursor.fetchall()
+        ]
         selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
         matching, counts, labels = [], Counter(), {}
-        for row in cursor.fetchall():
+        for row in fetched:
             entries = decode_facets(row[5])
             missing = set(selected)
             for facet, value, _ in entries:

@@ -110,11 +110,17 @@ def write(documents: list[tuple[int, object]], counter: Counter | None = None) -
         frequencies.update(terms.keys())
     frequencies[DOCUMENTS] += len(documents)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(
-                f"INSERT INTO {POSTING_TABLE} (term, document_id, impact) VALUES (%s, %s, %s)",
-                rows[start : start + BATCH],
-            )
+        if connection.vendor == "postgresql":
+            # COPY: several times faster than batched INSERTs for the ~45 rows a document brings.
+            with cursor.cursor.copy(f"COPY {POSTING_TABLE} (term, document_id, impact) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            for start in range(0, len(rows), BATCH):
+                cursor.executemany(
+                    f"INSERT INTO {POSTING_TABLE} (term, document_id, impact) VALUES (%s, %s, %s)",
+                    rows[start : start + BATCH],
+                )
     if counter is not None:
         counter.update(frequencies)
     else:
