@@ -137,6 +137,8 @@ class LearningResourceFactory(DjangoModelFactory):
     level = "introductory"
     delivery = "online"
     published = True
+    # The source's value; `published` becomes False when the resource is hidden (see LearningResource.save).
+    source_published = factory.SelfAttribute("published")
     hidden = False
     view_count = factory.Sequence(lambda n: n % 1000)
 
@@ -223,8 +225,10 @@ def add_children(parent: LearningResource, children, relation_type: str | None =
 def update_next_start_date(resource: LearningResource) -> None:
     """Set `next_start_date` from the resource's published runs, as the loader does."""
     now = timezone.now()
-    upcoming = resource.runs.filter(published=True, start_date__gte=now).order_by("start_date").first()
-    resource.next_start_date = upcoming.start_date if upcoming else None
+    runs = resource.runs.filter(published=True, start_date__isnull=False)
+    upcoming = runs.filter(start_date__gte=now).order_by("start_date").first()
+    latest = upcoming or runs.order_by("-start_date").first()  # the loader keeps the latest past start
+    resource.next_start_date = latest.start_date if latest else None
     LearningResource.objects.filter(pk=resource.pk).update(next_start_date=resource.next_start_date)
 
 
@@ -371,7 +375,8 @@ class ContentFileFactory(DjangoModelFactory):
 def make_catalogue(size: int, *, with_hidden: bool = True) -> dict:
     """A mixed public catalogue of about `size` resources for listing and query-count tests.
 
-    Every resource has topics, instructors and (courses) runs; programs and podcasts have ordered children.
+    Every resource has topics, instructors and (courses) runs; a program, a podcast, a video playlist and a
+    learning path (of courses, videos and articles) have ordered children that grow with `size`.
     With `with_hidden`, one unpublished and one hidden course (sharing topics with the rest) are added: they must
     never show. Returns the created objects by kind.
     """
@@ -387,7 +392,14 @@ def make_catalogue(size: int, *, with_hidden: bool = True) -> dict:
         ArticleFactory,
         DocumentFactory,
     ]
-    made: dict[str, list] = {"resources": [], "programs": [], "podcasts": [], "hidden": []}
+    made: dict[str, list] = {
+        "resources": [],
+        "programs": [],
+        "podcasts": [],
+        "playlists": [],
+        "learning_paths": [],
+        "hidden": [],
+    }
     for index in range(max(size - 2, 1)):
         factory_class = kinds[index % len(kinds)]
         extra = {"runs": 1} if factory_class is CourseFactory else {}
@@ -401,10 +413,21 @@ def make_catalogue(size: int, *, with_hidden: bool = True) -> dict:
                 **extra,
             )
         )
-    courses = [r for r in made["resources"] if r.resource_type == ResourceType.COURSE]
-    episodes = [r for r in made["resources"] if r.resource_type == ResourceType.PODCAST_EPISODE]
+
+    def by_type(*types):
+        return [r for r in made["resources"] if r.resource_type in types]
+
+    courses = by_type(ResourceType.COURSE)
     made["programs"].append(ProgramFactory(children=courses, topics=topics[:1], instructors=instructors[:1]))
-    made["podcasts"].append(PodcastFactory(children=episodes, topics=topics[:1]))
+    made["podcasts"].append(PodcastFactory(children=by_type(ResourceType.PODCAST_EPISODE), topics=topics[:1]))
+    made["playlists"].append(VideoPlaylistFactory(children=by_type(ResourceType.VIDEO), topics=topics[:1]))
+    made["learning_paths"].append(
+        LearningPathFactory(
+            children=by_type(ResourceType.COURSE, ResourceType.VIDEO, ResourceType.ARTICLE),
+            topics=topics[1:2],
+            instructors=instructors[:1],
+        )
+    )
     if with_hidden:
         made["hidden"] = [
             CourseFactory(title="Unpublished Course", unpublished=True, topics=topics, runs=1),

@@ -1,11 +1,13 @@
 """Filters of the resources API (django-filter). Several values of one filter are OR-ed: ?topic=a&topic=b."""
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from django_filters import rest_framework as filters
+from rest_framework.filters import OrderingFilter
 
 from catalog.models import Delivery, LearningResource, Level, ResourceType
+from catalog.models.resources import start_date_ordering
 
 TopicLink = LearningResource.topics.through
 DepartmentLink = LearningResource.departments.through
@@ -83,3 +85,25 @@ class ResourceFilterSet(filters.FilterSet):
         for word in value.split()[:10]:
             queryset = queryset.filter(title__icontains=word)
         return queryset
+
+
+class ResourceOrderingFilter(OrderingFilter):
+    """`?ordering=` of resources; `next_start_date` orders as the browse page's "Start date" sort does.
+
+    Ascending: upcoming starts first (soonest first), then past starts (latest first), then no date. Descending:
+    latest start first, resources without a date last.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        terms = []
+        for term in ordering:
+            if term == "next_start_date":
+                terms += start_date_ordering()
+            elif term == "-next_start_date":
+                terms.append(F("next_start_date").desc(nulls_last=True))
+            else:
+                terms.append(term)
+        return queryset.order_by(*terms)

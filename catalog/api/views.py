@@ -21,7 +21,7 @@ from catalog.models import Department, LearningResource, Offeror, Platform, Reso
 from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import PublicCacheMixin
 
-from .filters import ResourceFilterSet
+from .filters import ResourceFilterSet, ResourceOrderingFilter
 from .serializers import (
     DepartmentListSerializer,
     LearningResourceDetailSerializer,
@@ -89,7 +89,7 @@ class ResourceViewSetBase(
     resource_type: str | None = None
     serializer_class = LearningResourceSerializer
     pagination_class = CataloguePagination
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, ResourceOrderingFilter]
     filterset_class = ResourceFilterSet
     ordering_fields = RESOURCE_ORDERING
     ordering = ["title", "id"]

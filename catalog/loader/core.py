@@ -75,6 +75,7 @@ class _StoredRow(NamedTuple):
     pk: int
     content_hash: str
     published: bool
+    source_published: bool
     hidden: bool
     in_source_snapshot: bool
 
@@ -175,6 +176,7 @@ class ResourceLoader(RowWriter, RelationWriter):
                 and digest is not None
                 and row.content_hash == digest
                 and isinstance(published, bool)
+                and row.source_published == published
                 and row.published == (published and not row.hidden)
             ):
                 unchanged.append(row.pk)
@@ -302,11 +304,12 @@ class ResourceLoader(RowWriter, RelationWriter):
         """Record what the snapshot listed, then unpublish the source's published rows missing from it (guarded).
 
         `self.stored` holds the source's rows as they were before the load: rows missing from the snapshot were
-        not written since, and rows created by it are in the snapshot.
+        not written since, and rows created by it are in the snapshot. "Published" here is the source's own value
+        (`source_published`): a hidden row the source drops is unpublished too and stays so when un-hidden.
         """
         result = self.result
         stored = self.stored
-        published_before = sum(1 for row in stored.values() if row.published)
+        published_before = sum(1 for row in stored.values() if row.source_published)
         if not self.seen_keys:
             if published_before:
                 result.needs_review = True
@@ -323,11 +326,12 @@ class ResourceLoader(RowWriter, RelationWriter):
                 "Fix the errors and load again."
             )
             return
-        missing = sorted(
-            row.pk
+        missing_rows = [
+            row
             for key, row in stored.items()
-            if row.published and key not in self.seen_keys and key not in self.protected_keys
-        )
+            if row.source_published and key not in self.seen_keys and key not in self.protected_keys
+        ]
+        missing = sorted(row.pk for row in missing_rows)
         if not missing:
             return
         examples = LearningResource.objects.filter(pk__in=missing[:MAX_EXAMPLES]).order_by("pk")
@@ -345,13 +349,17 @@ class ResourceLoader(RowWriter, RelationWriter):
             )
             return
         now = timezone.now()
+        removed = sorted(row.pk for row in missing_rows if row.published and not row.hidden)
         with transaction.atomic():
             for start in range(0, len(missing), self.batch_size):
                 ids = missing[start : start + self.batch_size]
-                LearningResource.objects.filter(pk__in=ids).update(published=False, updated_at=now)
-                send_resources_changed(removed_ids=ids, sender="catalog")
+                LearningResource.objects.filter(pk__in=ids).update(
+                    published=False, source_published=False, updated_at=now
+                )
+            for start in range(0, len(removed), self.batch_size):
+                send_resources_changed(removed_ids=removed[start : start + self.batch_size], sender="catalog")
         result.unpublished = len(missing)
-        result.removed_ids.extend(missing)
+        result.removed_ids.extend(removed)
 
     def _record_snapshot(self) -> None:
         """Record that the source listed `seen_keys` at `started_at`, writing only the rows whose membership changed.

@@ -43,7 +43,15 @@ RESOURCE_FIELDS = (
     "published_at",
     "next_start_date",
 )
-BOOKKEEPING_FIELDS = ("content_hash", "source_values", "published", "last_seen", "in_source_snapshot", "updated_at")
+BOOKKEEPING_FIELDS = (
+    "content_hash",
+    "source_values",
+    "source_published",
+    "published",
+    "last_seen",
+    "in_source_snapshot",
+    "updated_at",
+)
 M2M_FIELDS = ("topics", "departments", "instructors")
 RUN_FIELDS = (
     "title",
@@ -70,6 +78,7 @@ EXISTING_FIELDS = (
     "locked_fields",
     "hidden",
     "published",
+    "source_published",
     "in_source_snapshot",
 )
 
@@ -172,6 +181,7 @@ class RowWriter:
                     slug=slug,
                     content_hash=digest,
                     source_values=source_values,
+                    source_published=record.published,
                     published=record.published,
                     in_source_snapshot=self.full_snapshot,
                     **values,
@@ -219,6 +229,8 @@ class RowWriter:
                     setattr(row, name, value)
             row.content_hash = digest
             row.source_values = source_values
+            # The source's value is kept whatever an editor did, so that un-hiding needs no import.
+            row.source_published = record.published
             row.published = record.published and not row.hidden
             row.last_seen = now
             row.in_source_snapshot = row.in_source_snapshot or self.full_snapshot

@@ -1,7 +1,8 @@
 """Learning resources, their runs and their ordered relationships."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -71,12 +72,23 @@ class LearningResourceQuerySet(models.QuerySet):
         """What learners and the public APIs may ever see: published and not hidden by an editor."""
         return self.filter(published=True, hidden=False)
 
+    def update(self, **kwargs):
+        """As QuerySet.update; setting `hidden` (to True or False) also sets `published` to match it."""
+        hidden = kwargs.get("hidden")
+        if isinstance(hidden, bool) and "published" not in kwargs:
+            kwargs["published"] = False if hidden else F("source_published")
+        return super().update(**kwargs)
+
 
 class LearningResource(models.Model):
     """One catalogue entry of any type. Imported fields are written by the catalogue loader only.
 
     Editors may override imported fields: a field named in `locked_fields` keeps the editor's value and the
     loader records the source's value in `source_values` instead of writing it.
+
+    `published` is what learners get: the source's own value (`source_published`, written by the loader only) unless
+    an editor hides the resource. Hiding or un-hiding through `save()` or `update()` sets `published` to match, so
+    a resource un-hidden after an import is public again at once if its source publishes it.
     """
 
     # Fields an editor may lock against re-import (see catalog.loader).
@@ -166,7 +178,14 @@ class LearningResource(models.Model):
     next_start_date = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Derived from runs.")
     view_count = models.PositiveIntegerField(default=0)
 
-    published = models.BooleanField(default=True, db_index=True, help_text="As the source says.")
+    published = models.BooleanField(
+        default=True, db_index=True, help_text="Published by the source and not hidden: what learners see."
+    )
+    source_published = models.BooleanField(
+        "published by the source",
+        default=True,
+        help_text="As the source says; `published` follows it unless the resource is hidden.",
+    )
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(
         auto_now_add=True,
@@ -204,11 +223,37 @@ class LearningResource(models.Model):
             models.Index(fields=["updated_at"], name="catalog_res_updated"),
         ]
 
+    # `hidden` as last read from or written to the database (None when it was not loaded): see save().
+    _hidden_as_stored = False
+
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        """Save; when `hidden` changed, `published` becomes "the source publishes it and it is not hidden"."""
+        update_fields = kwargs.get("update_fields")
+        hidden_saved = update_fields is None or "hidden" in update_fields
+        if hidden_saved and "hidden" in self.__dict__ and self.hidden != self._hidden_as_stored:
+            self.published = self.source_published and not self.hidden
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "published"}
+        super().save(*args, **kwargs)
+        if hidden_saved and "hidden" in self.__dict__:
+            self._hidden_as_stored = self.hidden
+
     def get_absolute_url(self):
         return reverse("catalog:resource-detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._hidden_as_stored = instance.__dict__.get("hidden")
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if (fields is None or "hidden" in fields) and "hidden" in self.__dict__:
+            self._hidden_as_stored = self.hidden
 
     @property
     def is_public(self) -> bool:
@@ -316,6 +361,21 @@ class Run(models.Model):
         from django.utils import timezone
 
         return bool(self.start_date and self.start_date >= timezone.now())
+
+
+def start_date_ordering() -> tuple:
+    """`order_by()` terms for "by start date": upcoming starts first (soonest first), then resources whose start
+    is past (latest first), then those without a date.
+
+    `next_start_date` holds the latest past start when no run is upcoming, so plain ascending order would put
+    courses that started long ago before upcoming ones. "Now" is the database's, read when the query runs.
+    """
+    upcoming = Q(next_start_date__gte=Now())
+    return (
+        Case(When(upcoming, then=Value(0)), When(next_start_date__isnull=False, then=Value(1)), default=Value(2)),
+        Case(When(upcoming, then=F("next_start_date"))).asc(nulls_last=True),
+        F("next_start_date").desc(nulls_last=True),
+    )
 
 
 def public_q(prefix: str = "") -> Q:

@@ -7,10 +7,11 @@ not depend on the size of the catalogue.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from catalog.models import Delivery, LearningResource, Level, ResourceType, Topic
+from catalog.models.resources import start_date_ordering
 
 TopicLink = LearningResource.topics.through
 
@@ -189,7 +190,7 @@ class Sort:
 SORTS = {
     # Editors' featured resources lead the default listing.
     "newest": Sort("Newest", ("-featured", Coalesce("published_at", "first_seen").desc(), "-pk")),
-    "start": Sort("Start date", (F("next_start_date").asc(nulls_last=True), "title", "pk")),
+    "start": Sort("Start date", (*start_date_ordering(), "title", "pk")),
     "title": Sort("Title (A–Z)", ("title", "pk")),
     "popular": Sort("Most popular", ("-view_count", "title", "pk")),
 }

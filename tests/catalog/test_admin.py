@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 
 from django import forms
 from django.contrib.auth.models import Group, Permission
@@ -25,7 +26,7 @@ from catalog.factories import (
     TopicFactory,
     VideoFactory,
 )
-from catalog.models import Department, LearningResource, Offeror, Platform, SourceSnapshot, Topic
+from catalog.models import Department, Instructor, LearningResource, Offeror, Platform, SourceSnapshot, Topic
 from catalog.signals import resources_changed
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_listing_shows_columns_and_status(admin_client, catalogue):
         ({"topic": "physics"}, {"mechanics"}),
         ({"topic": "science"}, {"mechanics"}),  # a topic includes its sub-topics
         ({"topic": "art"}, {"python"}),
-        ({"published__exact": "0"}, {"retired"}),
+        ({"published__exact": "0"}, {"retired", "hidden"}),  # a hidden resource is unpublished
         ({"hidden__exact": "1"}, {"hidden"}),
         ({"featured__exact": "1"}, {"featured"}),
         ({"source": "mitxonline"}, {"python", "retired"}),
@@ -227,6 +228,72 @@ def test_listing_query_count_does_not_grow_with_the_catalogue(admin_client, coun
         response = admin_client.get(INDEX, {"topic": Topic.objects.get(name="Python").pk, "q": "Resource"})
     assert response.status_code == 200
     assert len(response.context["object_list"]) == min(count // 2, 50)
+
+
+def _make_lookups(count):
+    """`count` rows of every lookup (half the topics under the other half), bulk-created."""
+    Topic.objects.bulk_create(Topic(name=f"Topic {i}", slug=f"topic-{i}") for i in range(count))
+    topics = list(Topic.objects.filter(slug__startswith="topic-").order_by("pk"))
+    for parent, child in zip(topics[: count // 2], topics[count // 2 :], strict=False):
+        child.parent = parent
+    Topic.objects.bulk_update(topics, ["parent"])
+    Offeror.objects.bulk_create(Offeror(code=f"offeror-{i}", name=f"Offeror {i}") for i in range(count))
+    Platform.objects.bulk_create(Platform(code=f"platform-{i}", name=f"Platform {i}") for i in range(count))
+    Department.objects.bulk_create(Department(code=f"d{i}", name=f"Department {i}") for i in range(count))
+    Instructor.objects.bulk_create(Instructor(full_name=f"Teacher {i}", last_name=str(i)) for i in range(count))
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_inspect_and_edit_query_counts_do_not_grow_with_the_catalogue(
+    admin_client, count, django_assert_max_num_queries
+):
+    _make_resources(count)
+    _make_lookups(count)
+    course = CourseFactory(topics=["Python"], departments=["6"], instructors=["Ana Bell", "Eric Grimson"], runs=2)
+    ContentFileFactory.create_batch(3, resource=course)
+    LearningResource.objects.filter(pk=course.pk).update(locked_fields=["title"], source_values={"title": "Source"})
+    program = ProgramFactory(children=list(LearningResource.objects.filter(resource_type="course")))
+
+    for resource in (course, program):
+        admin_client.get(inspect_url(resource))  # warm per-process caches (content types, site)
+        with django_assert_max_num_queries(18):
+            assert admin_client.get(inspect_url(resource)).status_code == 200
+        with django_assert_max_num_queries(21):
+            response = admin_client.get(edit_url(resource))
+        assert response.status_code == 200
+        with django_assert_max_num_queries(32):
+            saved = admin_client.post(edit_url(resource), form_data(response, title="Retitled"))
+        assert saved.status_code == 302
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_csv_export_query_count_does_not_grow_with_the_catalogue(admin_client, count, django_assert_max_num_queries):
+    _make_resources(count)
+    admin_client.get(INDEX)
+
+    with django_assert_max_num_queries(9):
+        rows = read_csv(admin_client.get(INDEX, {"export": "csv"}))  # the rows are read as they stream
+    assert len(rows) == count
+    assert sum(1 for row in rows if row["Topics"] == "Python") == count // 2
+
+
+@pytest.mark.parametrize("count", [10, 200])
+@pytest.mark.parametrize(
+    ("path", "max_queries"),
+    [("topics", 13), ("offerors", 10), ("platforms", 10), ("departments", 11), ("instructors", 10)],
+)
+def test_lookup_listing_query_counts_do_not_grow_with_the_catalogue(
+    admin_client, count, path, max_queries, django_assert_max_num_queries
+):
+    _make_resources(count)
+    _make_lookups(count)
+    url = f"/admin/catalogue/{path}/"
+    admin_client.get(url)
+
+    with django_assert_max_num_queries(max_queries):
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    assert len(response.context["object_list"]) >= min(count, 100)
 
 
 # --- Edit with field locks ------------------------------------------------------------------------------
@@ -437,6 +504,53 @@ def test_save_tells_search_what_changed(admin_client, django_capture_on_commit_c
         resources_changed.disconnect(receiver)
 
     assert received == [([public.pk], []), ([], [hidden.pk])]
+
+
+def published_by_the_source(html) -> str:
+    """The read-only "Published by the source" value on the edit page."""
+    panel = html[html.index("Published by the source") :]
+    return re.search(r'class="w-field__textoutput"[^>]*>\s*([^<]*?)\s*<', panel).group(1)
+
+
+def test_un_hiding_after_an_import_makes_the_resource_public_again(admin_client, django_capture_on_commit_callbacks):
+    from catalog.loader import load_resources
+
+    record = {"resource_type": "course", "source_id": "c1", "title": "Circuits", "url": "https://x.example.org/c1"}
+    load_resources("src", [record])
+    course = LearningResource.objects.get(source="src", source_id="c1")
+    post_edit(admin_client, course, hidden=True)
+    load_resources("src", [{**record, "title": "Circuits and Electronics"}])  # an import while it is hidden
+
+    course.refresh_from_db()
+    assert course.hidden and not course.published
+    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "True"
+    received = []
+
+    def receiver(sender, changed_ids, **kwargs):
+        received.extend(changed_ids)
+
+    resources_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_edit(admin_client, course, hidden=False)
+    finally:
+        resources_changed.disconnect(receiver)
+
+    assert response.status_code == 302
+    assert LearningResource.objects.public().filter(pk=course.pk, title="Circuits and Electronics").exists()
+    assert received == [course.pk]  # search indexes it again
+    assert admin_client.get(course.get_absolute_url()).status_code == 200
+
+
+def test_un_hiding_keeps_a_resource_its_source_unpublished_unpublished(admin_client):
+    course = CourseFactory(unpublished=True)
+
+    post_edit(admin_client, course, hidden=True)
+    post_edit(admin_client, course, hidden=False)
+
+    course.refresh_from_db()
+    assert not course.hidden and not course.published
+    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "False"
 
 
 def test_resources_cannot_be_created_or_deleted_in_the_admin(admin_client):

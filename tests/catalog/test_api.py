@@ -207,6 +207,19 @@ def test_ordering(client):
     assert result_titles(client.get(f"{API}/resources/", {"ordering": "-title"})) == ["Charlie", "Bravo", "Alpha"]
 
 
+def test_ordering_by_start_date_puts_upcoming_starts_first_then_past_then_undated(client):
+    now = timezone.now()
+    for title, days in (("Last year", -400), ("Next month", 30), ("Last month", -30), ("Tomorrow", 1)):
+        CourseFactory(title=title, next_start_date=now + datetime.timedelta(days=days))
+    CourseFactory(title="Anytime")
+
+    for prefix in ("resources", "courses"):
+        ordered = result_titles(client.get(f"{API}/{prefix}/", {"ordering": "next_start_date"}))
+        assert ordered == ["Tomorrow", "Next month", "Last month", "Last year", "Anytime"]
+    latest_first = result_titles(client.get(f"{API}/resources/", {"ordering": "-next_start_date"}))
+    assert latest_first == ["Next month", "Tomorrow", "Last month", "Last year", "Anytime"]
+
+
 @pytest.mark.parametrize(
     ("prefix", "resource_type"),
     [
@@ -405,9 +418,29 @@ DETAIL_MAX_QUERIES = 9
 def test_query_counts_do_not_grow_with_the_catalogue(client, django_assert_max_num_queries, size):
     made = make_catalogue(size)
     program, course = made["programs"][0], made["resources"][0]
+    department = DepartmentFactory(code="6", name="EECS")
+    for resource in made["resources"]:
+        resource.departments.add(department)
     list_urls = [f"{API}/resources/?limit=100", f"{API}/resources/?topic=mathematics&free=true&ordering=-view_count"]
-    list_urls += [f"{API}/{prefix}/?limit=100" for prefix in ("courses", "programs", "podcasts", "videos")]
+    list_urls += [
+        f"{API}/{prefix}/?limit=100"
+        for prefix in (
+            "courses",
+            "programs",
+            "learning_paths",
+            "podcasts",
+            "podcast_episodes",
+            "videos",
+            "video_playlists",
+            "articles",
+            "documents",
+        )
+    ]
     list_urls += [f"{API}/programs/{program.pk}/items/?limit=100", f"{API}/podcasts/{made['podcasts'][0].pk}/items/"]
+    list_urls += [
+        f"{API}/video_playlists/{made['playlists'][0].pk}/items/?limit=100",
+        f"{API}/learning_paths/{made['learning_paths'][0].pk}/items/?limit=100",
+    ]
     list_urls += [f"{API}/{name}/" for name in ("topics", "offerors", "platforms", "departments")]
     for url in list_urls:
         with django_assert_max_num_queries(LIST_MAX_QUERIES):
@@ -417,7 +450,12 @@ def test_query_counts_do_not_grow_with_the_catalogue(client, django_assert_max_n
         f"{API}/resources/{program.pk}/",
         f"{API}/resources/slug/{course.slug}/",
         f"{API}/courses/{course.pk}/",
+        f"{API}/video_playlists/{made['playlists'][0].pk}/",
+        f"{API}/learning_paths/{made['learning_paths'][0].pk}/",
         f"{API}/topics/mathematics/",
+        f"{API}/offerors/mitx/",
+        f"{API}/platforms/{course.platform.code}/",
+        f"{API}/departments/{department.code}/",
     ):
         with django_assert_max_num_queries(DETAIL_MAX_QUERIES):
             response = client.get(url)

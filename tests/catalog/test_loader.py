@@ -304,6 +304,50 @@ def test_hidden_resources_stay_unpublished():
     assert not LearningResource.objects.public().filter(pk=hidden.pk).exists()
 
 
+def test_an_import_while_hidden_keeps_the_sources_published_value_for_un_hiding():
+    load_resources("src", courses(2))
+    LearningResource.objects.filter(source_id="c0").update(hidden=True)
+
+    load_resources("src", [course("c0", title="New title"), course("c1")])
+
+    hidden = LearningResource.objects.get(source_id="c0")
+    assert hidden.source_published and not hidden.published
+    LearningResource.objects.filter(pk=hidden.pk).update(hidden=False)
+    assert LearningResource.objects.public().filter(pk=hidden.pk, title="New title").exists()
+    # The source unpublishing it while hidden is kept too: un-hiding it then does not publish it.
+    LearningResource.objects.filter(pk=hidden.pk).update(hidden=True)
+    load_resources("src", [course("c0", published=False), course("c1")])
+    LearningResource.objects.filter(pk=hidden.pk).update(hidden=False)
+    assert not LearningResource.objects.get(pk=hidden.pk).published
+
+
+def test_prune_unpublishes_a_hidden_row_at_its_source_without_announcing_it():
+    load_resources("src", courses(4))
+    hidden = LearningResource.objects.get(source_id="c3")
+    hidden.hidden = True
+    hidden.save()
+
+    result = load_resources("src", courses(3))
+
+    assert result.unpublished == 1 and result.removed_ids == []  # it had already left the public catalogue
+    hidden.refresh_from_db()
+    assert not hidden.source_published
+    hidden.hidden = False
+    hidden.save()
+    assert not LearningResource.objects.get(pk=hidden.pk).published
+
+
+def test_a_row_whose_recorded_source_value_is_stale_is_rewritten():
+    """Rows migrated hidden and unpublished record the source as unpublished until an import says otherwise."""
+    load_resources("src", courses(1))
+    LearningResource.objects.filter(source_id="c0").update(hidden=True, published=False, source_published=False)
+
+    result = load_resources("src", courses(1))
+
+    assert result.updated == 1
+    assert LearningResource.objects.get(source_id="c0").source_published
+
+
 def test_invalid_records_are_reported_and_the_others_load():
     records = [
         course("ok"),

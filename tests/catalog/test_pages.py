@@ -144,6 +144,21 @@ def test_sorting(client):
     assert client.get(BROWSE, {"sort": "drop table"}).status_code == 200
 
 
+def test_start_date_sort_puts_upcoming_starts_first_then_past_then_undated(client):
+    now = timezone.now()
+    for title, days in (("Last year", -400), ("Next month", 30), ("Last month", -30), ("Tomorrow", 1)):
+        CourseFactory(title=title, next_start_date=now + datetime.timedelta(days=days))
+    CourseFactory(title="Anytime")
+
+    assert titles(client.get(BROWSE, {"sort": "start"})) == [
+        "Tomorrow",
+        "Next month",
+        "Last month",
+        "Last year",
+        "Anytime",
+    ]
+
+
 def test_featured_resources_lead_the_default_listing(client):
     CourseFactory(title="Old Featured", featured=True)
     CourseFactory(title="New Plain")
@@ -442,11 +457,12 @@ def test_query_counts_do_not_grow_with_the_catalogue(client, django_assert_max_n
     course = made["resources"][0]
     program = made["programs"][0]
     podcast = made["podcasts"][0]
+    playlist, learning_path = made["playlists"][0], made["learning_paths"][0]
     client.get(BROWSE)  # the first page view of a site creates its settings row; not what is measured here
 
     with django_assert_max_num_queries(LISTING_MAX_QUERIES):
         response = client.get(BROWSE, {"sort": "start"})
-    public_total = len(made["resources"]) + 2  # + the program and the podcast
+    public_total = len(made["resources"]) + 4  # + the program, the podcast, the playlist and the learning path
     assert response.context["page_obj"].paginator.count == public_total
     assert len(titles(response)) == min(24, public_total)
     with django_assert_max_num_queries(LISTING_MAX_QUERIES):
@@ -455,10 +471,14 @@ def test_query_counts_do_not_grow_with_the_catalogue(client, django_assert_max_n
         assert client.get("/catalog/topics/computer-science/").status_code == 200
     with django_assert_max_num_queries(LISTING_MAX_QUERIES):
         assert client.get("/catalog/offerors/mitx/").status_code == 200
-    for resource in (course, program, podcast):
+    for resource in (course, program, podcast, playlist, learning_path):
         with django_assert_max_num_queries(DETAIL_MAX_QUERIES):
             response = client.get(resource.get_absolute_url())
         assert response.status_code == 200
+    # The playlist lists its videos and the learning path its items, in order, whatever their number.
+    for parent, types in ((playlist, {"video"}), (learning_path, {"course", "video", "article"})):
+        items = [r.pk for r in made["resources"] if r.resource_type in types][:100]
+        assert [child.pk for child in client.get(parent.get_absolute_url()).context["children"]] == items
     # The program lists every public course of the catalogue (none of the hidden ones).
     assert len(client.get(program.get_absolute_url()).context["children"]) == min(
         len([r for r in made["resources"] if r.resource_type == "course"]), 100
