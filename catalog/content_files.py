@@ -5,8 +5,9 @@ Callers (the content-file importers) hand over a course's files in order — obj
 that turns bytes into text (Tika). catalog stays independent of the importers: it only calls what it is given.
 
 Unchanged files (same checksum, extracted without error before) are skipped without extracting again; a file that
-fails extraction is stored with its reason and the others carry on; files missing from a full listing are
-unpublished. Extraction happens before the single write transaction, so a failure leaves the rows as they were.
+fails extraction, or has neither bytes nor text (an empty file), is stored with its reason and the others carry on;
+files missing from a full listing are unpublished. Extraction happens before the single write transaction, so a
+failure leaves the rows as they were.
 """
 
 from __future__ import annotations
@@ -121,6 +122,9 @@ def load_content_files(
             try:  # a record may read its bytes or text lazily: a failed read is this file's failure too
                 given = record.text
                 data = b"" if given else record.data
+                if not given and not data:
+                    # Nothing to extract is this file's failure too: searched, it would silently find nothing.
+                    error = f"{record.source_path or record.key}: empty file"
                 text = extract(data, record.source_path or record.key) if data else given
             except Exception as exc:  # every extraction failure is recorded on the file, the rest carry on
                 error = str(exc) or exc.__class__.__name__

@@ -6,6 +6,7 @@ description come from the manifest's LOM metadata (Canvas also writes course_set
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from xml.etree.ElementTree import Element
 
@@ -49,8 +50,10 @@ def _kind(resource_type: str, href: str, folder: Path) -> str:
     return "file" if resource_type.startswith("webcontent") else "page"
 
 
-def parse_cartridge(folder: Path, *, source_id: str = "") -> CourseArchive:
-    """Parse an unpacked cartridge; `source_id` defaults to the manifest identifier."""
+def parse_cartridge(folder: Path, *, source_id: str = "", skipped: Mapping[Path, str] | None = None) -> CourseArchive:
+    """Parse an unpacked cartridge; `source_id` defaults to the manifest identifier. `skipped` are the files the
+    unpacker left out for a per-file limit (resolved path → reason): recorded as those files' failures."""
+    skipped = skipped or {}
     folder = Path(folder)
     manifest_path = folder / "imsmanifest.xml"
     if not manifest_path.is_file():
@@ -102,12 +105,13 @@ def parse_cartridge(folder: Path, *, source_id: str = "") -> CourseArchive:
                 archive.warnings.append(f"resource {identifier}: unsafe href {href!r} skipped")
                 continue
             path = folder / relative
-            if relative.suffix.lower() not in TEXT_EXTENSIONS or not path.is_file():
+            error = skipped.get(path.resolve(), "")
+            if relative.suffix.lower() not in TEXT_EXTENSIONS or not (error or path.is_file()):
                 continue
             seen.add(href)
-            data, error = b"", ""
+            data = b""
             try:
-                data = read_limited(path)
+                data = b"" if error else read_limited(path)
             except FileTooLarge as exc:
                 error = str(exc)
             archive.files.append(

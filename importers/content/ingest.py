@@ -137,7 +137,13 @@ def ingest_archive(
 
 
 def unpack_and_parse(path: Path | str, folder: Path, limits: ArchiveLimits | None = None) -> tuple[str, CourseArchive]:
-    """Unpack `path` safely into `folder` and parse it: ("olx" | "cc", the parsed archive)."""
-    safe_extract(path, folder, limits)
+    """Unpack `path` safely into `folder` and parse it: ("olx" | "cc", the parsed archive). `limits` default to
+    the CONTENT_ARCHIVE_* settings. A file skipped for a per-file limit becomes a content file with that reason when
+    it is one the course would have had, else a warning; the other files load."""
+    unpacked = safe_extract(path, folder, limits or ArchiveLimits.from_settings())
     kind = detect_kind(folder)
-    return kind, parse_cartridge(folder) if kind == "cc" else parse_olx(folder)
+    skipped = unpacked.skipped
+    archive = parse_cartridge(folder, skipped=skipped) if kind == "cc" else parse_olx(folder, skipped)
+    recorded = [record.error for record in archive.files if record.error]
+    archive.warnings.extend(reason for reason in skipped.values() if not any(reason in error for error in recorded))
+    return kind, archive

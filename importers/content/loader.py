@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from catalog.content_files import ContentLoadResult, load_content_files
 from importers.errors import ImporterError
-from importers.extraction.archives import ArchiveError, ArchiveLimits
+from importers.extraction.archives import ArchiveError
 from importers.models import ContentArchive
 
 from .common_cartridge import CartridgeError
@@ -251,7 +251,7 @@ def _ingest_one(source_name, record, row, checksum, location, extractor, handled
                 )
                 return
         row.checksum = checksum
-        kind, archive = unpack_and_parse(path, work / "unpacked", ArchiveLimits())
+        kind, archive = unpack_and_parse(path, work / "unpacked")
         course_key = archive.run_id or archive.source_id
         row.course_key = course_key[:255]
         if course_key in handled:

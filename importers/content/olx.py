@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -20,6 +21,7 @@ LEAF_TYPES = {"html", "problem", "video"}
 CONTAINER_TYPES = ("chapter", "sequential", "vertical")
 STATIC_EXTENSIONS = {".pdf", ".docx", ".doc", ".pptx", ".ppt", ".xlsx", ".html", ".htm", ".txt", ".md", ".odt", ".rtf"}
 SRT_TIME = re.compile(r"^\d+\s*$|^\d\d:\d\d:\d\d[,.]\d+\s*-->")
+NO_TRANSCRIPT = "no transcript in the export (a <transcript> .srt or static/subs_<id>.srt.sjson)"
 
 
 class OlxError(Exception):
@@ -48,11 +50,15 @@ def srt_to_text(raw: str) -> str:
 
 
 class OlxCourse:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, skipped: Mapping[Path, str] | None = None):
         self.root = root
+        self.skipped = skipped or {}  # files the unpacker did not write (per-file limits): path → why
         self.files: list[ContentFileRecord] = []
         self.warnings: list[str] = []
         self._seen: set[str] = set()
+
+    def _skipped(self, path: Path) -> str:
+        return self.skipped.get(path.resolve(), "") if self.skipped else ""
 
     def _definition(self, element: Element) -> Element:
         """A pointer tag (<chapter url_name="x"/>) refers to chapter/x.xml; an inline tag is its own definition."""
@@ -88,11 +94,12 @@ class OlxCourse:
         url_name = element.get("url_name", "")
         filename = element.get("filename") or url_name
         path = self.root / "html" / f"{filename}.html"
+        error = self._skipped(path)
         if path.is_file():
             data = read_limited(path)
         else:
             data = ElementTree.tostring(element, encoding="utf-8") if len(element) or element.text else b""
-        if not data.strip():
+        if not data.strip() and not error:
             return
         self._add(
             ContentFileRecord(
@@ -100,7 +107,8 @@ class OlxCourse:
                 title=self._title(element, trail, url_name),
                 content_type="page",
                 source_path=f"html/{filename}.html",
-                data=data,
+                data=b"" if error else data,
+                error=error,
                 file_extension=".html",
             )
         )
@@ -127,14 +135,18 @@ class OlxCourse:
     def _video(self, element: Element, trail: list[str]) -> None:
         url_name = element.get("url_name", "")
         sub = element.get("sub") or element.get("youtube_id_1_0") or ""
-        text, source = "", ""
+        text, source, skipped = "", "", []
         for transcript in element.iter("transcript"):
             candidate = self.root / "static" / transcript.get("src", "")
             if transcript.get("src") and candidate.is_file():
                 text, source = srt_to_text(candidate.read_text(errors="replace")), f"static/{candidate.name}"
                 break
+            if transcript.get("src") and (reason := self._skipped(candidate)):
+                skipped.append(reason)
         if not text and sub:
             sjson = self.root / "static" / f"subs_{sub}.srt.sjson"
+            if reason := self._skipped(sjson):
+                skipped.append(reason)
             if sjson.is_file():
                 try:
                     text = " ".join(json.loads(sjson.read_text(errors="replace")).get("text", []))
@@ -150,6 +162,7 @@ class OlxCourse:
                 source_path=source or f"video/{url_name}.xml",
                 text=text,
                 url=f"https://www.youtube.com/watch?v={youtube}" if youtube else "",
+                error="" if text else "; ".join(skipped) or NO_TRANSCRIPT,
             )
         )
 
@@ -157,29 +170,37 @@ class OlxCourse:
         """The course's About pages (overview, description): what the catalogue page says about it."""
         for name in ("overview", "description", "short_description"):
             path = self.root / "about" / f"{name}.html"
-            if path.is_file() and path.stat().st_size > 0:
+            error = self._skipped(path)
+            if error or (path.is_file() and path.stat().st_size > 0):
                 self._add(
                     ContentFileRecord(
                         key=f"about/{name}",
                         title=name.replace("_", " ").capitalize(),
                         content_type="page",
                         source_path=f"about/{name}.html",
-                        data=read_limited(path),
+                        data=b"" if error else read_limited(path),
+                        error=error,
                         file_extension=".html",
                     )
                 )
 
     def static_files(self) -> None:
         static = self.root / "static"
-        if not static.is_dir():
-            return
-        for path in sorted(static.rglob("*")):
-            if not path.is_file() or is_junk(path) or path.suffix.lower() not in STATIC_EXTENSIONS:
+        resolved_static = static.resolve()
+        # Files skipped by the unpacker (too large, compressed like a bomb) are listed too, with their reason.
+        skipped = {
+            static / path.relative_to(resolved_static): reason
+            for path, reason in self.skipped.items()
+            if path.is_relative_to(resolved_static)
+        }
+        on_disk = [path for path in static.rglob("*") if path.is_file()] if static.is_dir() else []
+        for path in sorted({*on_disk, *skipped}):
+            if is_junk(path) or path.suffix.lower() not in STATIC_EXTENSIONS:
                 continue
             relative = path.relative_to(self.root).as_posix()
-            data, error = b"", ""
+            data, error = b"", skipped.get(path, "")
             try:
-                data = read_limited(path)
+                data = b"" if error else read_limited(path)
             except FileTooLarge as exc:
                 error = str(exc)
             self._add(
@@ -195,8 +216,9 @@ class OlxCourse:
             )
 
 
-def parse_olx(folder: Path) -> CourseArchive:
-    """Parse an unpacked OLX export (see importers.extraction.archives.safe_extract)."""
+def parse_olx(folder: Path, skipped: Mapping[Path, str] | None = None) -> CourseArchive:
+    """Parse an unpacked OLX export (see importers.extraction.archives.safe_extract); `skipped` are the files the
+    unpacker left out for a per-file limit (resolved path → reason): recorded as those files' failures."""
     root = find_course_root(Path(folder))
     pointer = _parse(root / "course.xml")
     org, number, run = pointer.get("org", ""), pointer.get("course", ""), pointer.get("url_name", "")
@@ -204,7 +226,7 @@ def parse_olx(folder: Path) -> CourseArchive:
         raise OlxError("course.xml has no course number (the 'course' attribute)")
     run_file = root / "course" / f"{run}.xml"
     course = _parse(run_file) if run and run_file.is_file() else pointer
-    parsed = OlxCourse(root)
+    parsed = OlxCourse(root, skipped)
     parsed.walk(course, [])
     parsed.about_pages()
     parsed.static_files()

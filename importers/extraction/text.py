@@ -1,7 +1,8 @@
 """Text extraction with Apache Tika behind one interface.
 
 The embedded default runs Tika in process (iscc-tika: Tika compiled to native code); with TIKA_SERVER_URL set,
-the `tika` client talks to a Tika server's REST API (PUT /rmeta/text). OCR is off by default. Every failure is an
+the `tika` client talks to a Tika server's REST API (PUT /rmeta/text). OCR is off by default, on both: the server is
+asked per request to skip it (TIKA_OCR turns it on for a server that has Tesseract). Every failure is an
 `ExtractionError` whose message says why, so a content-file job records it per file and carries on.
 """
 
@@ -16,6 +17,8 @@ from django.conf import settings
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 DEFAULT_MAX_CHARS = 2_000_000
+# Per-request switches of Tika server: no OCR of PDF pages nor of images, whatever Tesseract the server has.
+NO_OCR_HEADERS = {"X-Tika-PDFOcrStrategy": "no_ocr", "X-Tika-OCRskipOcr": "true"}
 
 
 class ExtractionError(Exception):
@@ -44,7 +47,7 @@ def _check_input(data: bytes, filename: str, max_bytes: int) -> None:
         )
 
 
-def _check_output(text: str, metadata: dict, filename: str) -> Extraction:
+def _check_output(text: str, metadata: dict, filename: str, *, ocr: bool = False) -> Extraction:
     text = (text or "").strip()
     content_type = str(
         metadata.get("Content-Type", [""])[0]
@@ -53,7 +56,8 @@ def _check_output(text: str, metadata: dict, filename: str) -> Extraction:
     )
     if not text:
         if "pdf" in content_type or filename.lower().endswith(".pdf"):
-            raise ExtractionError(f"{filename or 'document'}: no text layer (a scanned PDF? OCR is off)")
+            why = "OCR found no text either" if ocr else "OCR is off"
+            raise ExtractionError(f"{filename or 'document'}: no text layer (a scanned PDF? {why})")
         raise ExtractionError(f"{filename or 'document'}: no text found")
     return Extraction(text=text, metadata=metadata)
 
@@ -95,7 +99,7 @@ class TikaServerExtractor:
 
     name = "tika-server"
 
-    def __init__(self, url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 120):
+    def __init__(self, url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 120, ocr: bool = False):
         from tika import tika as tika_module
 
         # Never let the client download and start a Tika jar of its own: the server is given.
@@ -103,6 +107,7 @@ class TikaServerExtractor:
         self.url = url.rstrip("/")
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.ocr = ocr
 
     def extract(self, data: bytes, filename: str = "") -> Extraction:
         from tika import parser
@@ -110,20 +115,26 @@ class TikaServerExtractor:
         _check_input(data, filename, self.max_bytes)
         try:
             parsed = parser.from_buffer(
-                data, serverEndpoint=self.url, requestOptions={"timeout": self.timeout, "verify": True}
+                data,
+                serverEndpoint=self.url,
+                headers={} if self.ocr else dict(NO_OCR_HEADERS),
+                requestOptions={"timeout": self.timeout, "verify": True},
             )
         except Exception as exc:  # requests' connection errors, timeouts
             raise ExtractionError(f"{filename or 'document'}: Tika server {self.url} unreachable ({exc})") from exc
         status = parsed.get("status")
         if status != 200:
             raise ExtractionError(f"{filename or 'document'}: Tika server answered HTTP {status}")
-        return _check_output(parsed.get("content") or "", parsed.get("metadata") or {}, filename)
+        return _check_output(parsed.get("content") or "", parsed.get("metadata") or {}, filename, ocr=self.ocr)
 
 
 @functools.cache
 def get_extractor() -> TextExtractor:
-    """The configured extractor: a Tika server when TIKA_SERVER_URL is set, else Tika in process."""
+    """The configured extractor: a Tika server when TIKA_SERVER_URL is set, else Tika in process (which never
+    OCRs). TIKA_OCR lets a Tika server OCR scanned PDFs and images when it has Tesseract."""
     max_bytes = settings.CONTENT_FILE_MAX_BYTES
     if settings.TIKA_SERVER_URL:
-        return TikaServerExtractor(settings.TIKA_SERVER_URL, max_bytes=max_bytes)
+        return TikaServerExtractor(
+            settings.TIKA_SERVER_URL, max_bytes=max_bytes, ocr=bool(getattr(settings, "TIKA_OCR", False))
+        )
     return EmbeddedTikaExtractor(max_bytes=max_bytes)

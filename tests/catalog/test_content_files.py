@@ -75,6 +75,22 @@ def test_a_failed_file_is_recorded_and_the_others_load():
     assert (retry.unchanged, retry.updated, retry.failed) == (1, 1, 1)
 
 
+def test_an_empty_file_is_recorded_as_failed_and_the_others_load():
+    course = CourseFactory()
+    extract = Extractor()
+    result = load_content_files(
+        course,
+        [File("a", data=b"fine"), File("empty", source_path="static/empty.txt", file_extension=".txt")],
+        extract=extract,
+    )
+    assert (result.created, result.failed) == (2, 1)
+    assert result.errors == [{"key": "empty", "error": "static/empty.txt: empty file"}]
+    empty = ContentFile.objects.get(key="empty")
+    assert (empty.extraction_error, empty.content, empty.published) == ("static/empty.txt: empty file", "", True)
+    assert ContentFile.objects.get(key="a").content == "FINE"
+    assert extract.calls == ["a"]
+
+
 def test_vanished_files_are_unpublished_only_on_a_full_non_empty_listing():
     course = CourseFactory()
     load_content_files(course, [File("a", text="one"), File("b", text="two")], extract=Extractor())

@@ -14,7 +14,7 @@ from catalog.models import ContentFile, LearningResource
 from importers.content.common_cartridge import CartridgeError, parse_cartridge
 from importers.content.ingest import IngestError, ingest_archive
 from importers.content.olx import OlxError, parse_olx, srt_to_text
-from importers.extraction.archives import safe_extract
+from importers.extraction.archives import ArchiveLimits, safe_extract
 
 OLX = {
     "course/course.xml": '<course url_name="2026_Fall" org="LearnhubX" course="18.01x"/>',
@@ -105,6 +105,35 @@ def test_olx_structure_in_course_order(tmp_path):
     assert notes.content_type == "file"
 
 
+def test_olx_video_without_a_transcript_says_so(tmp_path):
+    olx = dict(OLX)
+    del olx["course/static/subs_abc123.srt.sjson"]
+    course = parse_olx(unpack(make_tar(tmp_path / "c.tar.gz", olx), tmp_path))
+    video = next(f for f in course.files if f.key == "video/v1")
+    assert video.text == "" and video.error.startswith("no transcript in the export")
+
+
+def test_olx_files_skipped_by_the_unpacker_are_recorded_with_the_reason(tmp_path):
+    olx = dict(
+        OLX,
+        **{
+            "course/html/intro.html": "<p>" + "limits " * 1000 + "</p>",
+            "course/about/overview.html": "<p>" + "overview " * 1000 + "</p>",
+            "course/static/handbook.pdf": b"%PDF-1.4 " + b"x" * 5000,
+            "course/static/lecture.mp4": b"\x00" * 5000,
+        },
+    )
+    folder = tmp_path / "unpacked"
+    unpacked = safe_extract(make_tar(tmp_path / "c.tar.gz", olx), folder, ArchiveLimits(max_file_bytes=4096))
+    course = parse_olx(folder, unpacked.skipped)
+    errors = {f.key: f.error for f in course.files if f.error}
+    assert set(errors) == {"html/intro", "about/overview", "static/handbook.pdf"}
+    assert errors["html/intro"].startswith("course/html/intro.html: larger than 4,096 bytes")
+    assert errors["static/handbook.pdf"].startswith("course/static/handbook.pdf: larger than 4,096 bytes")
+    assert all(not f.data for f in course.files if f.error)
+    assert [f.key for f in course.files][:3] == ["html/intro", "problem/p1", "video/v1"]
+
+
 def test_olx_errors_say_what_is_wrong(tmp_path):
     with pytest.raises(OlxError, match="no course.xml"):
         parse_olx(unpack(make_tar(tmp_path / "c.tar.gz", {"readme.txt": "hi"}), tmp_path))
@@ -164,6 +193,22 @@ def test_cartridge_creates_its_course_and_files(tmp_path):
     texts = dict(ContentFile.objects.filter(resource=course).values_list("key", "content"))
     assert "Streets are for people" in texts["wiki_content/welcome.html"]
     assert "pedestrian flows" in texts["a1/site-analysis.html"]
+
+
+@pytest.mark.django_db
+def test_a_cartridge_file_over_the_per_file_limit_is_recorded_and_the_others_load(tmp_path):
+    cartridge = dict(CARTRIDGE, **{"a1/site-analysis.html": "<p>" + "pedestrian flows " * 500 + "</p>"})
+    result = ingest_archive(
+        make_zip(tmp_path / "c.imscc", cartridge), source="canvas", limits=ArchiveLimits(max_file_bytes=4096)
+    )
+    rows = {cf.key: cf for cf in ContentFile.objects.filter(resource_id=result.resource_id)}
+    assert rows["a1/site-analysis.html"].extraction_error == (
+        "a1/site-analysis.html: larger than 4,096 bytes, the limit for one file of a course archive "
+        "(CONTENT_ARCHIVE_MAX_FILE_BYTES): not unpacked"
+    )
+    assert rows["a1/site-analysis.html"].content_type == "assignment"
+    assert "Streets are for people" in rows["wiki_content/welcome.html"].content
+    assert (result.files.created, result.files.failed) == (2, 1)
 
 
 @pytest.mark.django_db

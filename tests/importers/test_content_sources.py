@@ -29,6 +29,7 @@ from importers.registry import all_sources
 from importers.runner import run_import
 
 from .test_content_archives import CARTRIDGE, OLX, make_tar, make_zip
+from .test_extraction import make_scanned_pdf
 
 RUN_KEY = "course-v1:LearnhubX+18.01x+2026_Fall"
 OTHER = {
@@ -241,6 +242,7 @@ def test_per_file_failures_are_recorded_and_the_job_goes_on(catalogue_course, ar
                 "course/static/empty.txt": "",
                 "course/static/broken.pdf": b"%PDF-1.4 this is not really a pdf",
                 "course/static/big.txt": "words " * 1000,
+                "course/static/scan.pdf": make_scanned_pdf(),
             },
         )
         make_tar(archives / f"{RUN_KEY}.tar.gz", olx)
@@ -251,10 +253,68 @@ def test_per_file_failures_are_recorded_and_the_job_goes_on(catalogue_course, ar
     rows = {cf.key: cf for cf in ContentFile.objects.filter(resource=course)}
     assert "over the 2,000 byte extraction limit (CONTENT_FILE_MAX_BYTES)" in rows["static/big.txt"].extraction_error
     assert rows["static/broken.pdf"].extraction_error
+    assert rows["static/empty.txt"].extraction_error == "static/empty.txt: empty file"
+    assert rows["static/empty.txt"].content == ""
+    assert rows["static/scan.pdf"].extraction_error == "static/scan.pdf: no text layer (a scanned PDF? OCR is off)"
     assert "behaviour near a point" in rows["html/intro"].content
+    assert "epsilon-delta" in rows["static/notes.txt"].content
     failed = {e["field"] for e in result.errors}
-    assert {"static/big.txt", "static/broken.pdf"} <= failed
-    assert result.failed == len(result.errors)
+    assert failed == {"static/big.txt", "static/broken.pdf", "static/empty.txt", "static/scan.pdf"}
+    assert result.failed == len(result.errors) == 4
+    assert ContentArchive.objects.get().status == "ingested"
+
+
+@pytest.mark.parametrize(
+    ("limits", "name", "data", "reason"),
+    [
+        (
+            {"CONTENT_ARCHIVE_MAX_FILE_BYTES": 4096},
+            "handbook.pdf",
+            b"%PDF-1.4 " + bytes(range(256)) * 40,
+            "course/static/handbook.pdf: larger than 4,096 bytes, the limit for one file of a course archive "
+            "(CONTENT_ARCHIVE_MAX_FILE_BYTES): not unpacked",
+        ),
+        (
+            {"CONTENT_ARCHIVE_MAX_RATIO": 50},
+            "zeros.txt",
+            b"\0" * (12 * 1024 * 1024),
+            "course/static/zeros.txt: compressed more than 50:1 (CONTENT_ARCHIVE_MAX_RATIO): not unpacked, "
+            "as a likely archive bomb",
+        ),
+    ],
+)
+def test_a_file_over_a_per_file_archive_limit_is_recorded_and_the_others_load(
+    catalogue_course, archives, settings, limits, name, data, reason
+):
+    course, _ = catalogue_course
+    for setting, value in limits.items():
+        setattr(settings, setting, value)
+    # The video is no content file of the course: skipped with a warning only.
+    video = b"\x00\x01" * 3000 if "CONTENT_ARCHIVE_MAX_FILE_BYTES" in limits else b"\0" * (12 * 1024 * 1024)
+    olx = dict(OLX, **{f"course/static/{name}": data, "course/static/lecture.mp4": video})
+    make_tar(archives / f"{RUN_KEY}.tar.gz", olx)
+    result = run_import("mitxonline_content")
+    assert result.status == ImportRun.Status.SUCCEEDED, result.message
+    rows = {cf.key: cf for cf in ContentFile.objects.filter(resource=course)}
+    assert rows[f"static/{name}"].extraction_error == reason and rows[f"static/{name}"].content == ""
+    assert "behaviour near a point" in rows["html/intro"].content
+    assert "epsilon-delta" in rows["static/notes.txt"].content
+    assert [e["field"] for e in result.errors] == [f"static/{name}"]
+    assert result.failed == 1 and result.created == 5
+    assert any(w.startswith(f"{RUN_KEY}.tar.gz: course/static/lecture.mp4: ") for w in result.warnings)
+    assert ContentArchive.objects.get().status == "ingested"
+
+
+def test_a_whole_archive_limit_still_fails_the_archive(catalogue_course, archives, settings):
+    course, _ = catalogue_course
+    settings.CONTENT_ARCHIVE_MAX_UNPACKED_BYTES = 500
+    make_tar(archives / f"{RUN_KEY}.tar.gz", OLX)
+    result = run_import("mitxonline_content")
+    assert result.status == ImportRun.Status.SUCCEEDED, result.message
+    assert [e["field"] for e in result.errors] == ["archive"]
+    assert "unpacks to more than 500 bytes" in result.errors[0]["message"]
+    assert ContentArchive.objects.get().status == "failed"
+    assert not ContentFile.objects.filter(resource=course).exists()
 
 
 def test_dry_run_writes_nothing(catalogue_course, archives):

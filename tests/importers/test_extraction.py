@@ -6,9 +6,10 @@ import zipfile
 from django.conf import settings
 
 import pytest
+from PIL import Image
 
-from importers.extraction.text import EmbeddedTikaExtractor, ExtractionError, TikaServerExtractor
-from tests.support.tika_standin import TikaStandIn
+from importers.extraction.text import EmbeddedTikaExtractor, ExtractionError, TikaServerExtractor, get_extractor
+from tests.support.tika_standin import TikaStandIn, _Handler
 
 
 def make_docx(paragraphs: list[str]) -> bytes:
@@ -42,6 +43,19 @@ def make_docx(paragraphs: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def make_scanned_pdf() -> bytes:
+    """A PDF whose only page is an image (a blank scan): no text layer."""
+    buffer = io.BytesIO()
+    Image.new("L", (100, 80), 255).save(buffer, "PDF")
+    return buffer.getvalue()
+
+
+class _HeaderRecordingHandler(_Handler):
+    def do_PUT(self):
+        self.server.headers_seen.append(dict(self.headers))
+        super().do_PUT()
+
+
 HTML = (
     b"<html><head><title>Week 1</title><script>var x=1;</script></head>"
     b"<body><h1>Limits</h1><p>Continuity and limits of functions.</p></body></html>"
@@ -50,7 +64,10 @@ HTML = (
 
 @pytest.fixture(scope="module")
 def tika_server():
-    with TikaStandIn() as server:
+    stand_in = TikaStandIn()
+    stand_in.server.RequestHandlerClass = _HeaderRecordingHandler
+    stand_in.server.headers_seen = []
+    with stand_in as server:
         yield server
 
 
@@ -87,6 +104,37 @@ def test_bad_documents_raise_a_reason(extractor, data, name, reason):
     assert name in str(error.value)
     if reason:
         assert reason in str(error.value)
+
+
+def test_a_scanned_pdf_without_a_text_layer_says_so(extractor):
+    with pytest.raises(ExtractionError, match=r"scan\.pdf: no text layer \(a scanned PDF\? OCR is off\)"):
+        extractor.extract(make_scanned_pdf(), "scan.pdf")
+
+
+def test_server_extractor_asks_the_server_not_to_ocr(tika_server):
+    TikaServerExtractor(tika_server.url).extract(HTML, "week1.html")
+    headers = tika_server.server.headers_seen[-1]
+    assert headers["X-Tika-PDFOcrStrategy"] == "no_ocr"
+    assert headers["X-Tika-OCRskipOcr"] == "true"
+    # With OCR on, the server's own OCR configuration applies.
+    TikaServerExtractor(tika_server.url, ocr=True).extract(HTML, "week1.html")
+    headers = tika_server.server.headers_seen[-1]
+    assert "X-Tika-PDFOcrStrategy" not in headers and "X-Tika-OCRskipOcr" not in headers
+
+
+@pytest.mark.parametrize(("setting", "ocr"), [(None, False), (False, False), (True, True)])
+def test_tika_ocr_setting_reaches_the_server_extractor(settings, setting, ocr):
+    settings.TIKA_SERVER_URL = "http://tika.invalid:9998"
+    if setting is None:
+        del settings.TIKA_OCR
+    else:
+        settings.TIKA_OCR = setting
+    get_extractor.cache_clear()
+    try:
+        extractor = get_extractor()
+    finally:
+        get_extractor.cache_clear()
+    assert isinstance(extractor, TikaServerExtractor) and extractor.ocr is ocr
 
 
 def test_size_limit_is_checked_before_parsing():
