@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.html import strip_tags
 
@@ -90,9 +91,23 @@ def embed_resources(resources: Sequence[LearningResource], *, store=None, encode
     return len(resources)
 
 
-def embed_content_files(files: Sequence[ContentFile], *, store=None, encoder=None, chunk_size=512, overlap=64) -> int:
-    """Replace the chunks of each file; files must have `resource` loaded with its facet relations."""
+def embed_content_files(
+    files: Sequence[ContentFile],
+    *,
+    store=None,
+    encoder=None,
+    chunk_size: int | None = None,
+    overlap: int | None = None,
+) -> int:
+    """Replace the chunks of each file and return how many were embedded.
+
+    Files must have `resource` loaded with its facet relations. Chunks are at most `chunk_size` tokens with
+    `overlap` tokens repeated between pieces of a long section (default: EMBEDDING_CHUNK_TOKENS and
+    EMBEDDING_CHUNK_OVERLAP).
+    """
     store, encoder = store or get_vector_store(), encoder or get_encoder()
+    chunk_size = chunk_size or settings.EMBEDDING_CHUNK_TOKENS
+    overlap = settings.EMBEDDING_CHUNK_OVERLAP if overlap is None else overlap
     points: list[VectorPoint] = []
     texts: list[str] = []
     if files:
@@ -121,6 +136,30 @@ def embed_content_files(files: Sequence[ContentFile], *, store=None, encoder=Non
             point.vector = vector
         store.upsert(CHUNKS, points)
     return len(points)
+
+
+def refresh_chunk_payloads(resources: Sequence[LearningResource], *, store=None) -> tuple[int, list[int]]:
+    """Copy each resource's current facets into the payloads of its chunks, without embedding anything again.
+
+    Returns how many resources were refreshed, and the ids of those that have published content files but no
+    chunks in the store (new, or public again after their chunks were removed): their files need embedding.
+    """
+    store = store or get_vector_store()
+    with_files = set(
+        ContentFile.objects.filter(resource__in=[r.pk for r in resources], published=True)
+        .values_list("resource_id", flat=True)
+        .distinct()
+    )
+    refreshed, missing = 0, []
+    for resource in resources:
+        if resource.pk not in with_files:
+            continue
+        if store.count(CHUNKS, {"resource_id": resource.pk}):
+            store.set_payload(CHUNKS, {"resource_id": resource.pk}, resource_payload(resource))
+            refreshed += 1
+        else:
+            missing.append(resource.pk)
+    return refreshed, missing
 
 
 def remove_content_files(ids: Iterable[int], *, store=None) -> None:

@@ -1,7 +1,9 @@
 """Embedding jobs (queue "embeddings"): keep the vector store in step with the public catalogue.
 
 A job embeds the public resources and content files changed since the last successful job started, and removes
-the ones that stopped being public; `--all` recreates the collections and embeds everything. Each job is an
+the ones that stopped being public; `--all` recreates the collections and embeds everything. A changed resource
+passes its facets on to its files' chunks (a payload update), and its published files are embedded when the store
+holds none of their chunks (a resource public again after its chunks were removed). Each job is an
 `EmbeddingRun`. A job that fails (encoder or vector store down) is recorded as failed with its error, and the next
 one starts from the same point, so nothing is missed; lexical search never depends on it.
 """
@@ -27,6 +29,7 @@ from .index import (
     embed_resources,
     ensure_collections,
     public_resources,
+    refresh_chunk_payloads,
     remove_content_files,
     remove_resources,
 )
@@ -110,7 +113,7 @@ def run_embedding_job(
             run.since = None  # the collections were (re)created, e.g. for a new encoder: everything is new
             run.save(update_fields=["since"])
         changed = Q(updated_at__gte=run.since) if run.since else Q()
-        _embed(run, store, encoder, changed, batch_size, progress)
+        refreshed = _embed(run, store, encoder, changed, batch_size, progress)
     except Exception as exc:
         run.status = EmbeddingRun.Status.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:4000]
@@ -122,25 +125,36 @@ def run_embedding_job(
     run.finished_at = timezone.now()
     run.save()
     logger.info(
-        "embedding run %s: %d resources, %d files (%d chunks) embedded; %d resources, %d files removed",
+        "embedding run %s: %d resources, %d files (%d chunks) embedded; chunk facets of %d resources refreshed; "
+        "%d resources, %d files removed",
         run.pk,
         run.resources_embedded,
         run.files_embedded,
         run.chunks_embedded,
+        refreshed,
         run.resources_removed,
         run.files_removed,
     )
     return run
 
 
-def _embed(run, store, encoder, changed: Q, batch_size: int, progress) -> None:
+def _embed(run, store, encoder, changed: Q, batch_size: int, progress) -> int:
+    """Embed and remove what changed, counting on `run`; returns how many resources had their chunk facets refreshed."""
+
     def tracker(label, queryset):
         return progress(label, queryset.count()) if progress else (lambda n: None)
 
     resources = public_resources().filter(changed)
     advance = tracker("resources", resources)
+    # Resources whose files have no chunks: their files are embedded below whether or not they changed.
+    restored: list[int] = []
+    refreshed = 0
     for batch in _batches(resources, batch_size):
         run.resources_embedded += embed_resources(batch, store=store, encoder=encoder)
+        if run.since is not None:  # after a (re)creation every file is embedded anyway
+            count, missing = refresh_chunk_payloads(batch, store=store)
+            refreshed += count
+            restored += missing
         advance(len(batch))
         run.save(update_fields=["resources_embedded"])
 
@@ -151,7 +165,7 @@ def _embed(run, store, encoder, changed: Q, batch_size: int, progress) -> None:
             remove_resources(gone[start : start + 1000], store=store)
         run.resources_removed = len(gone)
 
-    files = _public_files(ContentFile.objects.filter(changed))
+    files = _public_files(ContentFile.objects.filter(changed | Q(resource_id__in=restored) if restored else changed))
     advance = tracker("content files", files)
     for batch in _batches(files, max(1, batch_size // 4)):
         run.chunks_embedded += embed_content_files(batch, store=store, encoder=encoder)
@@ -165,6 +179,7 @@ def _embed(run, store, encoder, changed: Q, batch_size: int, progress) -> None:
         for start in range(0, len(gone_files), 1000):
             remove_content_files(gone_files[start : start + 1000], store=store)
         run.files_removed = len(gone_files)
+    return refreshed
 
 
 def scheduled_embedding_job() -> dict:

@@ -1,6 +1,8 @@
 """Vector stores behind one interface: an embedded qdrant-edge shard (default) and a Qdrant server.
 
-Collections hold points with an id, a unit vector and a payload; payload fields used for filtering get an index.
+Collections hold points with an id, a unit vector and a payload; payload fields used for filtering get an index:
+an integer index for fields named `*_id` (they hold integer ids, which a keyword index would not hold), a keyword
+index for the others.
 Filters are a mapping of payload field → value or list of values (a list matches any of them); conditions on
 different fields must all hold — the same semantics as the lexical engines' facets.
 """
@@ -51,6 +53,11 @@ def chunk_point_id(*parts: object) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "learnhub:" + ":".join(map(str, parts))))
 
 
+def index_types(fields: Iterable[str]) -> dict[str, str]:
+    """The payload index type of each filtered field: "integer" for integer ids (`*_id`), else "keyword"."""
+    return {name: "integer" if name.endswith("_id") else "keyword" for name in fields}
+
+
 class VectorStore(ABC):
     """The operations the embedding jobs and searches need, implemented by both stores."""
 
@@ -58,7 +65,8 @@ class VectorStore(ABC):
     def ensure_collection(self, name: str, dimensions: int, keyword_fields: Iterable[str] = ()) -> bool:
         """Create the collection if missing, or recreate it (empty) when its dimension differs.
 
-        Returns True when the collection was (re)created and is therefore empty.
+        `keyword_fields` are the payload fields filtered on; each gets an index (see `index_types`), and an existing
+        collection gets the indexes it lacks. Returns True when the collection was (re)created and is therefore empty.
         """
 
     @abstractmethod
@@ -70,6 +78,14 @@ class VectorStore(ABC):
     @abstractmethod
     def delete_where(self, name: str, filters: Mapping[str, Any]) -> None:
         """Delete every point whose payload matches `filters` (e.g. {"resource_id": 7})."""
+
+    @abstractmethod
+    def set_payload(self, name: str, filters: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
+        """Overwrite the keys of `payload` on every point matching `filters`; vectors and other keys stay."""
+
+    @abstractmethod
+    def payload_indexes(self, name: str) -> dict[str, str]:
+        """The collection's payload indexes as {field: type} ("keyword", "integer", ...)."""
 
     @abstractmethod
     def search(
@@ -168,12 +184,20 @@ class EdgeVectorStore(VectorStore):
             EdgeConfig,
             EdgeShard,
             EdgeVectorParams,
-            PayloadSchemaType,
             UpdateOperation,
         )
 
+        wanted = index_types(keyword_fields)
         meta = self._meta(name)
         if meta and meta["dimensions"] == dimensions:
+            if meta.get("indexes") != wanted:  # made before integer ids had their own index: add what is missing
+                shard = self._shard(name)
+                have = self.payload_indexes(name)
+                for field_name, kind in wanted.items():
+                    if have.get(field_name) != kind:  # a new index of a field replaces the old one
+                        shard.update(UpdateOperation.create_field_index(field_name, self._schema(kind)))
+                shard.flush()
+                self._path(name).joinpath(self.META).write_text(json.dumps({**meta, "indexes": wanted}))
             return False
         self.drop(name)
         path = self._path(name)
@@ -181,13 +205,33 @@ class EdgeVectorStore(VectorStore):
         shard = EdgeShard.create(
             str(path / "shard"), EdgeConfig(vectors=EdgeVectorParams(size=dimensions, distance=Distance.Cosine))
         )
-        for field_name in keyword_fields:
-            shard.update(UpdateOperation.create_field_index(field_name, PayloadSchemaType.Keyword))
+        for field_name, kind in wanted.items():
+            shard.update(UpdateOperation.create_field_index(field_name, self._schema(kind)))
         shard.flush()
-        (path / self.META).write_text(json.dumps({"dimensions": dimensions, "keyword_fields": list(keyword_fields)}))
+        (path / self.META).write_text(
+            json.dumps({"dimensions": dimensions, "keyword_fields": list(keyword_fields), "indexes": wanted})
+        )
         with self._lock:
             self._shards[name] = shard
         return True
+
+    @staticmethod
+    def _schema(kind: str):
+        from qdrant_edge import PayloadSchemaType
+
+        return PayloadSchemaType.Integer if kind == "integer" else PayloadSchemaType.Keyword
+
+    def has_indexes(self, name: str, keyword_fields: Iterable[str]) -> bool:
+        """Whether the collection's recorded indexes are those `ensure_collection` would make (no shard access)."""
+        meta = self._meta(name)
+        return bool(meta) and meta.get("indexes") == index_types(keyword_fields)
+
+    def payload_indexes(self, name):
+        # PayloadSchemaType.Keyword → "keyword", as the Qdrant server names them
+        return {
+            field_name: str(info.data_type).rsplit(".", 1)[-1].lower()
+            for field_name, info in self._shard(name).info().payload_schema.items()
+        }
 
     @staticmethod
     def _filter(filters: Mapping[str, Any] | None):
@@ -228,6 +272,13 @@ class EdgeVectorStore(VectorStore):
 
         shard = self._shard(name)
         shard.update(UpdateOperation.delete_points_by_filter(self._filter(filters)))
+        shard.flush()
+
+    def set_payload(self, name, filters, payload):
+        from qdrant_edge import UpdateOperation
+
+        shard = self._shard(name)
+        shard.update(UpdateOperation.set_payload_by_filter(self._filter(filters), _payload(payload)))
         shard.flush()
 
     def search(self, name, vector, *, limit=10, filters=None):
@@ -449,6 +500,31 @@ class EmbeddedVectorStore(VectorStore):
         if ids:
             self.delete(name, ids)
 
+    def set_payload(self, name, filters, payload):
+        from search.models import StoredVector
+
+        point_ids = [_encode_id(i) for i in self._synced(name).ids_where(name, filters)]
+        if not point_ids:
+            return
+        values = _payload(payload)
+
+        def apply(collection, seq):
+            for start in range(0, len(point_ids), 500):
+                rows = list(
+                    StoredVector.objects.filter(
+                        collection=collection, point_id__in=point_ids[start : start + 500], vector__isnull=False
+                    ).only("pk", "payload")
+                )
+                for row in rows:
+                    row.payload, row.seq = {**row.payload, **values}, seq
+                StoredVector.objects.bulk_update(rows, ["payload", "seq"])
+
+        self._write(name, "payload update", apply)
+
+    def payload_indexes(self, name):
+        """The indexes of this process's replica, which is what filters searches."""
+        return self._synced(name).payload_indexes(name)
+
     def dimensions(self, name):
         from search.models import VectorCollection
 
@@ -508,13 +584,10 @@ class EmbeddedVectorStore(VectorStore):
                 self._states.pop(name, None)
                 raise VectorStoreError(f"vector collection {name!r} does not exist; run `manage.py embed --all`")
             state = self._read_state(name)
-            if (
-                state.get("epoch") != head["epoch"]
-                or state.get("seq", 0) > head["seq"]
-                or local.dimensions(name) is None
-            ):
+            if state.get("epoch") != head["epoch"] or state.get("seq", 0) > head["seq"]:
                 local.drop(name)
-                local.ensure_collection(name, head["dimensions"], head["keyword_fields"])
+            # Creates a missing replica, and adds indexes that a replica made by an older version lacks.
+            if local.ensure_collection(name, head["dimensions"], head["keyword_fields"]):
                 state = {"epoch": head["epoch"], "seq": 0}
                 self._write_state(name, state)
             if state["seq"] == head["seq"]:
@@ -597,7 +670,9 @@ class EmbeddedVectorStore(VectorStore):
                 if head is None:
                     return self._synced(name)  # drops the replica and raises "does not exist"
                 state = self._read_state(name)
-                if state == {"epoch": head["epoch"], "seq": head["seq"]} and local.dimensions(name):
+                if state == {"epoch": head["epoch"], "seq": head["seq"]} and local.has_indexes(
+                    name, head["keyword_fields"]
+                ):
                     return local
                 if self._pending(head, state) > self.INLINE_SYNC_LIMIT:
                     thread = threading.Thread(target=self._catch_up, args=(name,), daemon=True, name=f"vectors-{name}")
@@ -650,25 +725,38 @@ class QdrantServerStore(VectorStore):
     def ensure_collection(self, name, dimensions, keyword_fields=()):
         from qdrant_client import models
 
-        if self.dimensions(name) == dimensions:
-            return False
+        wanted = index_types(keyword_fields)
         collection = self._name(name)
-        self._call("delete collection", self.client.delete_collection, collection)
-        self._call(
-            "create collection",
-            self.client.create_collection,
-            collection,
-            vectors_config=models.VectorParams(size=dimensions, distance=models.Distance.COSINE),
-        )
-        for field_name in keyword_fields:
+        created = self.dimensions(name) != dimensions
+        if created:
+            self._call("delete collection", self.client.delete_collection, collection)
             self._call(
-                "create payload index",
-                self.client.create_payload_index,
+                "create collection",
+                self.client.create_collection,
                 collection,
-                field_name=field_name,
-                field_schema=models.PayloadSchemaType.KEYWORD,
+                vectors_config=models.VectorParams(size=dimensions, distance=models.Distance.COSINE),
             )
-        return True
+            have = {}
+        else:  # a collection made before integer ids had their own index gets it (a new index replaces the old)
+            have = self.payload_indexes(name)
+        for field_name, kind in wanted.items():
+            if have.get(field_name) != kind:
+                self._call(
+                    "create payload index",
+                    self.client.create_payload_index,
+                    collection,
+                    field_name=field_name,
+                    field_schema=models.PayloadSchemaType(kind),
+                    wait=True,
+                )
+        return created
+
+    def payload_indexes(self, name):
+        info = self._call("collection info", self.client.get_collection, self._name(name))
+        return {
+            field_name: str(getattr(schema.data_type, "value", schema.data_type))
+            for field_name, schema in (info.payload_schema or {}).items()
+        }
 
     @staticmethod
     def _filter(filters):
@@ -719,6 +807,18 @@ class QdrantServerStore(VectorStore):
             self.client.delete,
             self._name(name),
             points_selector=models.FilterSelector(filter=self._filter(filters)),
+            wait=True,
+        )
+
+    def set_payload(self, name, filters, payload):
+        from qdrant_client import models
+
+        self._call(
+            "payload update",
+            self.client.set_payload,
+            self._name(name),
+            payload=_payload(payload),
+            points=models.FilterSelector(filter=self._filter(filters)),
             wait=True,
         )
 

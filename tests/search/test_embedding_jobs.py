@@ -1,7 +1,13 @@
-"""Embedding jobs: incremental by `updated_at`, removals, failures recorded and retried, the command and admin."""
+"""Embedding jobs: incremental by `updated_at`, removals, failures recorded and retried, the command and admin.
+
+The jobs run against the configured store (a Qdrant server when QDRANT_URL is set, under a throwaway prefix; else
+the embedded store) and against the Qdrant-server store over qdrant-client's in-process mode.
+"""
 
 import io
+import uuid
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -10,22 +16,42 @@ import numpy as np
 import pytest
 from django_q.models import Schedule
 
-from catalog.factories import ContentFileFactory, CourseFactory, VideoFactory
+from catalog.factories import ContentFileFactory, CourseFactory, OfferorFactory, VideoFactory
 from catalog.models import LearningResource
 from cms.tasks import ensure_core_schedules
 from search.models import EmbeddingRun
-from search.vectors import jobs
+from search.vectors import jobs, stores
+from search.vectors.encoders import EncoderError
 from search.vectors.index import CHUNKS, RESOURCES
-from search.vectors.stores import VectorStoreError, get_vector_store
+from search.vectors.stores import EmbeddedVectorStore, QdrantServerStore, VectorStoreError, get_vector_store
 
 from .test_vectors_index import HashEncoder
 
 pytestmark = pytest.mark.django_db
 
+LONG_NOTES = "Week 1\n\n" + "Limits, continuity and the derivative. " * 300
 
-@pytest.fixture
-def store():
-    return get_vector_store()
+
+@pytest.fixture(params=["configured", "qdrant-local"])
+def store(request, tmp_path):
+    """A fresh store, installed as the one `get_vector_store()` returns (jobs, tasks and the command use it)."""
+    if request.param == "qdrant-local":
+        from qdrant_client import QdrantClient
+
+        store = QdrantServerStore(client=QdrantClient(location=":memory:"), prefix="t")
+    elif settings.QDRANT_URL:
+        store = QdrantServerStore(settings.QDRANT_URL, settings.QDRANT_API_KEY, prefix=f"t{uuid.uuid4().hex[:8]}")
+    else:
+        store = EmbeddedVectorStore(tmp_path / "qdrant")
+    # Not through `monkeypatch`: tests call `monkeypatch.undo()` to end a simulated outage.
+    previous, stores._store = stores._store, store
+    yield store
+    stores._store = previous
+    if isinstance(store, QdrantServerStore):
+        for name in (RESOURCES, CHUNKS):
+            store.drop(name)
+    else:
+        store.close()
 
 
 def run(mode="changed", **kwargs):
@@ -50,7 +76,7 @@ def test_first_job_embeds_every_public_resource_and_file(store):
     assert (first.resources_embedded, first.files_embedded) == (2, 1)
     assert first.chunks_embedded == store.count(CHUNKS) >= 1
     assert resource_ids(store) == {course.pk, video.pk}
-    assert first.encoder == "hash (16d)" and first.store == "EmbeddedVectorStore"
+    assert first.encoder == "hash (16d)" and first.store == type(get_vector_store()).__name__
 
 
 def test_next_job_costs_only_what_changed(store):
@@ -91,6 +117,47 @@ def test_unpublished_resources_and_files_leave_the_store(store):
     assert store.count(CHUNKS) == 0
 
 
+def test_a_republished_resource_gets_the_chunks_of_its_unchanged_files_back(store):
+    course, other = CourseFactory(), CourseFactory()
+    ContentFileFactory(resource=course, content=LONG_NOTES)
+    ContentFileFactory(resource=other, content=LONG_NOTES)
+    run()
+    chunks = store.count(CHUNKS, {"resource_id": course.pk})
+    assert chunks > 1
+
+    course.published = False
+    course.save()
+    run()
+    assert store.count(CHUNKS, {"resource_id": course.pk}) == 0
+
+    course.published = True
+    course.save()
+    back = run()
+    assert (back.resources_embedded, back.files_embedded, back.chunks_embedded) == (1, 1, chunks)
+    assert store.count(CHUNKS, {"resource_id": course.pk}) == chunks
+    assert store.count(CHUNKS) == 2 * chunks  # the other course's files were left alone
+
+
+def test_a_resource_facet_change_reaches_its_chunks_without_embedding_them_again(store):
+    course = CourseFactory(offered_by=OfferorFactory(code="mitx"))
+    ContentFileFactory(resource=course, content=LONG_NOTES)
+    ContentFileFactory(resource=course, content="Problem set 1.")
+    run()
+    chunks = store.count(CHUNKS, {"resource_id": course.pk})
+
+    course.offered_by = OfferorFactory(code="ocw")
+    course.save()
+    later = run()
+
+    assert (later.resources_embedded, later.files_embedded, later.chunks_embedded) == (1, 0, 0)
+    assert store.count(CHUNKS, {"offered_by": "ocw"}) == chunks
+    assert store.count(CHUNKS, {"offered_by": "mitx"}) == 0
+    hits = store.search(CHUNKS, np.ones(16, np.float32), limit=100, filters={"offered_by": ["ocw"]})
+    assert len(hits) == chunks
+    assert {hit.payload["offered_by"] for hit in hits} == {"ocw"}
+    assert all(hit.payload["text"] and hit.payload["content_file_id"] for hit in hits)  # the rest is kept
+
+
 def test_deleted_resource_points_are_removed_by_task(store, django_capture_on_commit_callbacks):
     course, other = CourseFactory(), CourseFactory()
     ContentFileFactory(resource=course)
@@ -122,7 +189,33 @@ def test_a_failing_store_fails_the_run_and_the_next_run_retries_the_same_changes
     assert changed.pk in resource_ids(store)
 
 
-def test_a_running_job_blocks_a_second_one_until_abandoned():
+class FailingEncoder(HashEncoder):
+    def encode(self, texts):
+        raise EncoderError("embeddings API answered 503 Service Unavailable")
+
+
+def test_a_failing_encoder_fails_the_run_and_the_next_run_embeds_the_same_items(store):
+    CourseFactory()
+    good = run()
+    course = CourseFactory(title="Added while the encoder was down")
+    ContentFileFactory(resource=course, content=LONG_NOTES)
+
+    with pytest.raises(EncoderError, match="503"):
+        jobs.run_embedding_job("changed", trigger="test", encoder=FailingEncoder())
+    failed = EmbeddingRun.objects.get(status=EmbeddingRun.Status.FAILED)
+    assert failed.error == "EncoderError: embeddings API answered 503 Service Unavailable"
+    assert failed.finished_at and failed.since == good.started_at
+    assert failed.resources_embedded == failed.files_embedded == 0
+    assert course.pk not in resource_ids(store)
+
+    retried = run()
+    assert retried.since == good.started_at  # from the last successful run, not the failed one
+    assert (retried.resources_embedded, retried.files_embedded) == (1, 1)
+    assert course.pk in resource_ids(store)
+    assert store.count(CHUNKS, {"resource_id": course.pk}) == retried.chunks_embedded > 1
+
+
+def test_a_running_job_blocks_a_second_one_until_abandoned(store):
     busy = EmbeddingRun.objects.create(status=EmbeddingRun.Status.RUNNING)
     with pytest.raises(jobs.EmbeddingJobBusy, match=f"run {busy.pk}"):
         run()
@@ -148,7 +241,7 @@ def test_unknown_mode_is_refused():
         run("some")
 
 
-def test_embed_command_reports_counts_and_fails_clearly(monkeypatch):
+def test_embed_command_reports_counts_and_fails_clearly(store, monkeypatch):
     CourseFactory(title="Machine learning")
     out = io.StringIO()
     call_command("embed", "--all", "--no-progress", stdout=out)
