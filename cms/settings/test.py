@@ -24,6 +24,7 @@ IMPORTER_HTTP_BACKOFF = 0.0
 QDRANT_EDGE_PATH = _TMP / "qdrant"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+SEARCH_BROWSE_CACHE_SECONDS = 0  # one test turns it on; cached pages would outlive each test's rolled-back data
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker processes started by integration tests can share it.

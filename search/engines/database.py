@@ -10,9 +10,12 @@ Wagtail's database backend is not used: it matches all words or nothing and, on 
 field weights apart (see ARCHITECTURE.md, measured facts).
 """
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from ..models import SearchDocument, SearchFacetValue, SearchTerm
@@ -32,7 +35,9 @@ MAX_CANDIDATES = postings.MAX_CANDIDATES
 ORDER_BY = {
     "relevance": "score DESC, id",
     "newest": "CASE WHEN published_at IS NULL THEN 1 ELSE 0 END, published_at DESC, id DESC",
-    "start_date": "CASE WHEN start_date IS NULL THEN 1 ELSE 0 END, start_date ASC, score DESC, id",
+    # Upcoming starts (soonest first), then past starts (most recent first), then undated; %s is now.
+    "start_date": "CASE WHEN start_date IS NULL THEN 2 WHEN start_date < %s THEN 1 ELSE 0 END, "
+    "CASE WHEN start_date >= %s THEN start_date END ASC, start_date DESC, score DESC, id",
     "popularity": "popularity DESC, score DESC, id",
 }
 
@@ -206,6 +211,27 @@ class PostgresDialect(Dialect):
         return [(word, distance) for word, distance, _ in candidates[:3]]
 
 
+BROWSE_VERSION_KEY = "search:browse:version"
+
+
+def browse_version() -> int:
+    return cache.get_or_set(BROWSE_VERSION_KEY, 0, None)
+
+
+def index_changed() -> None:
+    """Forget cached browse pages: now (for this process) and again once the write commits (for readers that
+    cached the old index meanwhile)."""
+
+    def bump():
+        try:
+            cache.incr(BROWSE_VERSION_KEY)
+        except ValueError:
+            cache.set(BROWSE_VERSION_KEY, 1, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 FACET_SEPARATOR, ENTRY_SEPARATOR = "\x1f", "\x1e"
 
 
@@ -231,19 +257,39 @@ def decode_facets(text: str) -> list[tuple[str, str, str]]:
     return [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)] if text else []
 
 
-def sort_rows(rows: list, sort: str) -> None:
-    """Sort (id, score, popularity, published_at, start_date, ...) rows in place like ORDER_BY does in SQL."""
+def sort_rows(rows: list, sort: str, now=None) -> None:
+    """Sort (id, score, popularity, published_at, start_date, ...) rows in place like ORDER_BY does in SQL; `now`
+    (as the database returns datetimes) splits upcoming from past starts."""
     rows.sort(key=lambda row: row[0])  # ties: lowest id first (for "newest", highest: reversed below)
     if sort == "newest":
         rows.sort(key=lambda row: row[0], reverse=True)
         rows.sort(key=lambda row: (row[3] is not None, row[3] or ""), reverse=True)
     elif sort == "start_date":
         rows.sort(key=lambda row: -row[1])
-        rows.sort(key=lambda row: (row[4] is None, row[4] or ""))
+        upcoming = sorted((row for row in rows if row[4] is not None and row[4] >= now), key=lambda row: row[4])
+        past = sorted(
+            (row for row in rows if row[4] is not None and row[4] < now), key=lambda row: row[4], reverse=True
+        )
+        rows[:] = upcoming + past + [row for row in rows if row[4] is None]
     elif sort == "popularity":
         rows.sort(key=lambda row: (-row[2], -row[1]))
     else:
         rows.sort(key=lambda row: -row[1])
+
+
+def _now_value():
+    """Now, as a query parameter."""
+    from django.utils import timezone
+
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def _now_row_value():
+    """Now, comparable with the datetimes a raw cursor returns (naive UTC on SQLite, aware on PostgreSQL)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    return now.replace(tzinfo=None) if connection.vendor == "sqlite" else now
 
 
 def add_vocabulary(documents: list[IndexDocument], counter: Counter | None = None) -> None:
@@ -360,6 +406,7 @@ class DatabaseEngine(SearchEngine):
             if batch:
                 self._write(batch)
                 written += len(batch)
+            index_changed()
         return written
 
     def delete(self, keys: Iterable[str]) -> int:
@@ -368,6 +415,7 @@ class DatabaseEngine(SearchEngine):
         with transaction.atomic():
             for start in range(0, len(keys), BATCH):
                 deleted += self._delete_keys(keys[start : start + BATCH])
+            index_changed()
         return deleted
 
     def rebuild(self, documents, *, total=None, progress=None) -> int:
@@ -394,6 +442,7 @@ class DatabaseEngine(SearchEngine):
                     progress(len(batch))
             replace_vocabulary(terms)
             postings.replace_stems(stems)
+            index_changed()
         return written
 
     # --- Reading ---------------------------------------------------------------------------------
@@ -473,13 +522,29 @@ class DatabaseEngine(SearchEngine):
         facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
         for (facet, value), count in counts.items():
             facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
-        sort_rows(matching, request.sort)
+        sort_rows(matching, request.sort, now=_now_row_value())
         page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
         return page, len(matching), facet_counts, len(ranked) >= postings.MAX_CANDIDATES
 
     # A browse (no text): the whole catalogue, filtered, sorted and counted in SQL.
 
     def _browse(self, cursor, request: SearchRequest):
+        """Browsing counts facets over the whole catalogue (~1 s at 100k documents), so its pages are cached for
+        SEARCH_BROWSE_CACHE_SECONDS and forgotten on every index write (see `index_changed`). Hits are re-checked
+        for publicness by the search service after the engine, cached or not."""
+        seconds = settings.SEARCH_BROWSE_CACHE_SECONDS
+        if not seconds:
+            return self._browse_uncached(cursor, request)
+        filters = sorted((facet, sorted(values)) for facet, values in request.filters.items() if values)
+        key = f"search:browse:{browse_version()}:{request.sort}:{request.offset}:{request.limit}:{request.facets}:"
+        key += hashlib.sha256(repr(filters).encode()).hexdigest()[:32]
+        cached = cache.get(key)
+        if cached is None:
+            cached = self._browse_uncached(cursor, request)
+            cache.set(key, cached, seconds)
+        return cached
+
+    def _browse_uncached(self, cursor, request: SearchRequest):
         from ..documents import decay_cutoff
 
         flags, flag_params, flag_keys = [], [connection.ops.adapt_datetimefield_value(decay_cutoff())], []
@@ -505,10 +570,10 @@ class DatabaseEngine(SearchEngine):
         # MATERIALIZED: filter once; the planner must not re-run the facet filters per facet row.
         cte = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {DOC_TABLE} d)"
         every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys))) or "1 = 1"
+        order = ORDER_BY.get(request.sort, ORDER_BY["relevance"])
         cursor.execute(
-            f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} "
-            f"ORDER BY {ORDER_BY.get(request.sort, ORDER_BY['relevance'])} LIMIT %s OFFSET %s",
-            [*flag_params, request.limit, request.offset],
+            f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} ORDER BY {order} LIMIT %s OFFSET %s",
+            [*flag_params, *[_now_value()] * order.count("%s"), request.limit, request.offset],
         )
         rows = cursor.fetchall()
         if rows:

@@ -162,9 +162,23 @@ def _facet_filter(key: str, values: list[str]) -> dict:
 SORT_CLAUSES = {
     "relevance": ["_score", {"popularity": {"order": "desc"}}],
     "newest": [{"published_at": {"order": "desc", "missing": "_last"}}, "_score"],
-    "start_date": [{"start_date": {"order": "asc", "missing": "_last"}}, "_score"],
+    "start_date": "see start_date_sort",
     "popularity": [{"popularity": {"order": "desc"}}, "_score"],
 }
+
+
+# Upcoming starts first (soonest first), then past starts (most recent first), then undated: one number per
+# document, since a field sort cannot switch direction at "now".
+START_DATE_SCRIPT = (
+    "if (doc['start_date'].size() == 0) { return 3.0e13; } "
+    "long t = doc['start_date'].value.toInstant().toEpochMilli(); "
+    "return t >= params.now ? (double) t : 1.0e13 + (params.now - t);"
+)
+
+
+def start_date_sort(now: datetime) -> list:
+    script = {"lang": "painless", "source": START_DATE_SCRIPT, "params": {"now": int(now.timestamp() * 1000)}}
+    return [{"_script": {"type": "number", "order": "asc", "script": script}}, "_score"]
 
 
 def search_body(request: SearchRequest, now: datetime | None = None) -> dict:
@@ -216,7 +230,9 @@ def search_body(request: SearchRequest, now: datetime | None = None) -> dict:
         "from": request.offset,
         "size": request.limit,
         "track_total_hits": True,
-        "sort": SORT_CLAUSES.get(request.sort, SORT_CLAUSES["relevance"]),
+        "sort": start_date_sort(now)
+        if request.sort == "start_date"
+        else SORT_CLAUSES.get(request.sort, SORT_CLAUSES["relevance"]),
         "_source": {"excludes": ["people", "body", "content", "facet_pairs"]},
     }
     if selected:

@@ -169,10 +169,20 @@ def test_sorts(catalogue, reindex):
         published_at=now - datetime.timedelta(days=30),
         runs=[{"start_date": now + datetime.timedelta(days=3)}],
     )
+    dated = {"published_at": now - datetime.timedelta(days=60)}
+    later = CourseFactory(title="Later course", runs=[{"start_date": now + datetime.timedelta(days=40)}], **dated)
+    started = CourseFactory(title="Started course", runs=[{"start_date": now - datetime.timedelta(days=20)}], **dated)
+    long_ago = CourseFactory(
+        title="Long ago course", runs=[{"start_date": now - datetime.timedelta(days=400)}], **dated
+    )
     reindex()
     assert titles(search("course", sort="newest"))[0] == new.title
     assert titles(search("course", sort="popularity"))[0] == old.title
-    assert titles(search("course", sort="start_date"))[0] == soon.title
+    # Upcoming first (soonest first), then past starts (most recent first), then undated; browsing too.
+    order = [soon.title, later.title, started.title, long_ago.title]
+    for q in ("course", ""):
+        ranked = titles(run_search(parse_params({"q": [q], "sort": ["start_date"], "page_size": ["100"]})))
+        assert [title for title in ranked if title in order] == order
 
 
 def test_featured_boost_and_decay_of_long_past_runs(db, reindex):

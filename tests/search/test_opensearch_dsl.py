@@ -92,12 +92,18 @@ def test_search_body_facets_post_filter_and_aggregations_exclude_their_own_selec
     [
         ("relevance", "_score"),
         ("newest", {"published_at": {"order": "desc", "missing": "_last"}}),
-        ("start_date", {"start_date": {"order": "asc", "missing": "_last"}}),
         ("popularity", {"popularity": {"order": "desc"}}),
     ],
 )
 def test_search_body_sorts(sort, first):
     assert search_body(SearchRequest(sort=sort), now=NOW)["sort"][0] == first
+
+
+def test_start_date_sort_puts_upcoming_then_past_then_undated():
+    script = search_body(SearchRequest(sort="start_date"), now=NOW)["sort"][0]["_script"]
+    assert script["type"] == "number" and script["order"] == "asc"
+    assert script["script"]["params"]["now"] == int(NOW.timestamp() * 1000)
+    assert "doc['start_date'].size() == 0" in script["script"]["source"]
 
 
 def test_suggest_body_uses_the_edge_ngram_field():

@@ -154,11 +154,37 @@ def test_rows_sort_like_the_sql_order():
 
     def ids(sort):
         copy = list(rows)
-        sort_rows(copy, sort)
+        sort_rows(copy, sort, now="2026-02-15")
         return [row[0] for row in copy]
 
     assert ids("relevance") == [2, 4, 1, 3]
     assert ids("newest") == [4, 3, 1, 2]
-    assert ids("start_date") == [3, 2, 4, 1]
+    assert ids("start_date") == [2, 4, 3, 1]  # upcoming (soonest, then score), past (latest first), undated
     assert ids("popularity") == [3, 2, 1, 4]
     assert Counter(ids("bogus")) == Counter(ids("relevance"))
+
+
+@pytest.mark.django_db
+def test_browse_pages_are_cached_until_the_index_changes(settings, django_assert_num_queries):
+    from django.core.cache import cache
+
+    settings.SEARCH_BROWSE_CACHE_SECONDS = 60
+    cache.clear()
+    engine = get_engine("database")
+    engine.index([doc("resource:1", title="Robotics", facets={"type": [("course", "Course")]})])
+    request = SearchRequest(filters={"type": ["course"]})
+
+    first = engine.search(request)
+    with django_assert_num_queries(1):  # the documents of the hits only
+        again = engine.search(request)
+    assert (
+        (again.total, again.facet_counts)
+        == (first.total, first.facet_counts)
+        == (1, {"type": {"course": (1, "Course")}})
+    )
+
+    engine.index([doc("resource:2", title="Music", facets={"type": [("course", "Course")]})])
+    assert engine.search(request).total == 2
+    engine.delete(["resource:1"])
+    assert engine.search(request).total == 1
+    cache.clear()
