@@ -251,12 +251,17 @@ OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="")
 OPENSEARCH_INDEX_PREFIX = env.str("OPENSEARCH_INDEX_PREFIX", default="learnhub")
 # Full-text engine: "database" (SQLite FTS5 / PostgreSQL FTS, the embedded default) or "opensearch".
 SEARCH_ENGINE = _choice("SEARCH_ENGINE", "opensearch" if OPENSEARCH_URL else "database", ("database", "opensearch"))
+# The database engine caches browse pages (no search words: facet counts over the whole catalogue) this long; any
+# index write forgets them (at once where the cache is shared, i.e. Redis; per process otherwise).
+SEARCH_BROWSE_CACHE_SECONDS = env.int("SEARCH_BROWSE_CACHE_SECONDS", default=60)
 OPENSEARCH_TIMEOUT = env.float("OPENSEARCH_TIMEOUT", default=10.0)
 OPENSEARCH_VERIFY_CERTS = env.bool("OPENSEARCH_VERIFY_CERTS", default=True)
 QDRANT_URL = env.str("QDRANT_URL", default="")
 QDRANT_API_KEY = env.str("QDRANT_API_KEY", default="")
 QDRANT_EDGE_PATH = Path(env.str("QDRANT_EDGE_PATH", default=str(VAR_DIR / "qdrant")))
 TIKA_SERVER_URL = env.str("TIKA_SERVER_URL", default="")
+# OCR of scanned PDFs and images (a Tika server with Tesseract); off, a document without a text layer is recorded.
+TIKA_OCR = env.bool("TIKA_OCR", default=False)
 # Documents larger than this are recorded as failed instead of being extracted.
 CONTENT_FILE_MAX_BYTES = env.int("CONTENT_FILE_MAX_BYTES", default=100 * 1024 * 1024)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
@@ -266,6 +271,15 @@ OPENAI_EMBEDDING_DIMENSIONS = env.int("OPENAI_EMBEDDING_DIMENSIONS", default=512
 # Embedding jobs (search.vectors.jobs): how often the schedule runs, and texts per encoder call.
 EMBEDDING_SCHEDULE_MINUTES = env.int("EMBEDDING_SCHEDULE_MINUTES", default=30)
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=64)
+# Content-file chunks: at most this many tokens (cl100k), with this many repeated between pieces of a long section.
+# Changing them applies to files embedded from then on; `manage.py embed --all` re-chunks everything.
+EMBEDDING_CHUNK_TOKENS = env.int("EMBEDDING_CHUNK_TOKENS", default=512)
+EMBEDDING_CHUNK_OVERLAP = env.int("EMBEDDING_CHUNK_OVERLAP", default=64)
+if EMBEDDING_CHUNK_TOKENS <= 0 or not 0 <= EMBEDDING_CHUNK_OVERLAP < EMBEDDING_CHUNK_TOKENS:
+    raise SettingError(
+        f"EMBEDDING_CHUNK_TOKENS must be positive and EMBEDDING_CHUNK_OVERLAP from 0 to less than it; got "
+        f"{EMBEDDING_CHUNK_TOKENS} and {EMBEDDING_CHUNK_OVERLAP} (the defaults are 512 and 64)"
+    )
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
 # News and media sources (news app): feed URLs of the seed's sources, the YouTube Data API, channel and podcast
 # lists (open-video-data / open-podcast-data YAML: a file or a directory of files; empty: none configured).
@@ -552,6 +566,12 @@ MITXONLINE_CONTENT_ARCHIVES = env.str("MITXONLINE_CONTENT_ARCHIVES", default=str
 XPRO_CONTENT_ARCHIVES = env.str("XPRO_CONTENT_ARCHIVES", default=str(VAR_DIR / "content" / "xpro"))
 CANVAS_CONTENT_ARCHIVES = env.str("CANVAS_CONTENT_ARCHIVES", default=str(VAR_DIR / "content" / "canvas"))
 CONTENT_ARCHIVE_MAX_BYTES = env.int("CONTENT_ARCHIVE_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+# Unpacking an archive: over the file count or unpacked total it is refused; a member over the file size or the
+# compression ratio is skipped and recorded, the others load.
+CONTENT_ARCHIVE_MAX_FILES = env.int("CONTENT_ARCHIVE_MAX_FILES", default=20_000)
+CONTENT_ARCHIVE_MAX_UNPACKED_BYTES = env.int("CONTENT_ARCHIVE_MAX_UNPACKED_BYTES", default=2 * 1024 * 1024 * 1024)
+CONTENT_ARCHIVE_MAX_FILE_BYTES = env.int("CONTENT_ARCHIVE_MAX_FILE_BYTES", default=200 * 1024 * 1024)
+CONTENT_ARCHIVE_MAX_RATIO = env.int("CONTENT_ARCHIVE_MAX_RATIO", default=200)
 # OCW course files (PDFs, transcripts): read beside the site JSON (OCW_COURSES_DIR / OCW_S3_BUCKET) when there,
 # else fetched from OCW_BASE_URL (or the file's own URL) over HTTP when this is on.
 OCW_CONTENT_FETCH_FILES = env.bool("OCW_CONTENT_FETCH_FILES", default=True)
