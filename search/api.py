@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .engines import SORTS
+from .engines import SORTS, SearchUnavailable
 from .facets import FACETS
 from .semantic import CONTENT_LIMIT, CONTENT_MAX, VectorSearchUnavailable, content_search
 from .serializers import (
@@ -32,6 +32,15 @@ FACET_PARAMETERS = [
     )
     for facet in FACETS
 ]
+
+
+def _unavailable():
+    response = Response(
+        {"errors": {"search": "search is unavailable right now (the search engine did not answer); try again shortly"}},
+        status=503,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _cache(response):
@@ -72,7 +81,7 @@ class SearchAPIView(APIView):
             OpenApiParameter("page_size", OpenApiTypes.INT, description=f"1–{MAX_PAGE_SIZE}, default 20."),
             *FACET_PARAMETERS,
         ],
-        responses={200: SearchResponseSerializer, 400: SearchErrorSerializer},
+        responses={200: SearchResponseSerializer, 400: SearchErrorSerializer, 503: SearchErrorSerializer},
         tags=["search"],
     )
     def get(self, request):
@@ -80,7 +89,10 @@ class SearchAPIView(APIView):
             params = parse_params(request.query_params, strict=True)
         except SearchParameterError as error:
             return Response({"errors": error.errors}, status=400)
-        result = run_search(params)
+        try:
+            result = run_search(params)
+        except SearchUnavailable:
+            return _unavailable()
         data = {
             "query": params.q,
             "count": result.total,
@@ -164,9 +176,12 @@ class SuggestAPIView(APIView):
         description="Word completions from the index's vocabulary and titles matching what was typed so far "
         "(the last word is a prefix).",
         parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="What was typed so far.")],
-        responses={200: SuggestionSerializer},
+        responses={200: SuggestionSerializer, 503: SearchErrorSerializer},
         tags=["search"],
     )
     def get(self, request):
-        result = suggest(request.query_params.get("q", ""), limit=8)
+        try:
+            result = suggest(request.query_params.get("q", ""), limit=8)
+        except SearchUnavailable:
+            return _unavailable()
         return _cache(Response(SuggestionSerializer(result).data))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .engines import SORTS
+from .engines import SORTS, SearchUnavailable
 from .facets import FACET_KEYS
 from .service import MODES, SearchParams, parse_params, run_search
 
@@ -89,7 +89,12 @@ def promotions_for(query: str) -> list[dict]:
 @require_GET
 def search(request):
     params = parse_params(request.GET)
-    result = run_search(params)
+    try:
+        result = run_search(params)
+    except SearchUnavailable:
+        response = render(request, "search/unavailable.html", {"params": params}, status=503)
+        response["Cache-Control"] = "no-store"
+        return response
     for facet in result.facets:
         facet.options = _nest(facet.options)
         for option in facet.options:

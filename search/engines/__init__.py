@@ -16,6 +16,7 @@ from .base import (
     SearchHit,
     SearchRequest,
     SearchResults,
+    SearchUnavailable,
 )
 
 ENGINES = {
@@ -44,5 +45,6 @@ __all__ = [
     "SearchHit",
     "SearchRequest",
     "SearchResults",
+    "SearchUnavailable",
     "get_engine",
 ]

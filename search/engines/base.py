@@ -17,6 +17,11 @@ SORTS = {
 }
 
 
+class SearchUnavailable(Exception):
+    """The engine cannot answer a query (its server is down or failing). Pages apologise with a 503; nothing else
+    is affected."""
+
+
 @dataclass
 class IndexDocument:
     """One object flattened for indexing (built by `search.documents`)."""

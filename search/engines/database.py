@@ -25,6 +25,7 @@ from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchR
 
 DOC_TABLE = SearchDocument._meta.db_table
 FACET_TABLE = SearchFacetValue._meta.db_table
+POSTING_TABLE = postings.POSTING_TABLE
 TERM_TABLE = SearchTerm._meta.db_table
 BATCH = 500
 DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
@@ -443,6 +444,12 @@ class DatabaseEngine(SearchEngine):
             replace_vocabulary(terms)
             postings.replace_stems(stems)
             index_changed()
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # Fresh statistics, and a visibility map so reading postings is an index-only scan (otherwise each
+            # query visits the table until autovacuum gets round to millions of new rows).
+            with connection.cursor() as cursor:
+                for table in (POSTING_TABLE, DOC_TABLE, FACET_TABLE, postings.STEM_TABLE):
+                    cursor.execute(f"VACUUM ANALYZE {table}")
         return written
 
     # --- Reading ---------------------------------------------------------------------------------

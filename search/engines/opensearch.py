@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.html import escape
 
 from ..facets import FACET_KEYS
-from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults
+from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults, SearchUnavailable
 from .database import add_vocabulary, replace_vocabulary
 
 logger = logging.getLogger(__name__)
@@ -446,10 +446,23 @@ class OpenSearchEngine(SearchEngine):
 
     # --- Reading -----------------------------------------------------------------------------------
 
+    def _query(self, body: dict) -> dict | None:
+        """Run a query against the alias (None when there is no index yet); an unreachable or failing server is
+        `SearchUnavailable`, saying where."""
+        from opensearchpy.exceptions import OpenSearchException
+
+        try:
+            if not self._current_indexes():
+                return None
+            return self.client.search(index=alias_name(), body=body)
+        except OpenSearchException as exc:
+            logger.warning("OpenSearch at %s could not answer a query: %s", settings.OPENSEARCH_URL, exc)
+            raise SearchUnavailable(f"OpenSearch at {settings.OPENSEARCH_URL} could not answer: {exc}") from exc
+
     def search(self, request: SearchRequest) -> SearchResults:
-        if not self._current_indexes():
+        response = self._query(search_body(request))
+        if response is None:
             return SearchResults(total=0, hits=[])
-        response = self.client.search(index=alias_name(), body=search_body(request))
         total = response["hits"]["total"]
         return SearchResults(
             total=total["value"] if isinstance(total, dict) else int(total),
@@ -458,10 +471,8 @@ class OpenSearchEngine(SearchEngine):
         )
 
     def suggest(self, prefix_terms, limit=8):
-        if not prefix_terms or not self._current_indexes():
-            return []
-        response = self.client.search(index=alias_name(), body=suggest_body(prefix_terms, limit))
-        return [hit_from_source(raw) for raw in response["hits"]["hits"]]
+        response = self._query(suggest_body(prefix_terms, limit)) if prefix_terms else None
+        return [hit_from_source(raw) for raw in response["hits"]["hits"]] if response else []
 
     def count(self) -> int:
         if not self._current_indexes():

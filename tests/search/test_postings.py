@@ -188,3 +188,16 @@ def test_browse_pages_are_cached_until_the_index_changes(settings, django_assert
     engine.delete(["resource:1"])
     assert engine.search(request).total == 1
     cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_outside_a_transaction_leaves_fresh_statistics():
+    from django.db import connection
+
+    engine = get_engine("database")
+    engine.rebuild(iter([doc("resource:1", title="Robotics"), doc("resource:2", title="Music")]))
+    assert stem_counts() == {"": 2, "robot": 1, "music": 1}
+    if connection.vendor == "postgresql":  # VACUUM ANALYZE ran: the planner knows the table's size
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [postings.POSTING_TABLE])
+            assert cursor.fetchone()[0] == 2

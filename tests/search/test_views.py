@@ -179,3 +179,18 @@ def test_editors_picks_show_above_results_without_writing(client, indexed, home_
         .split('class="search-promotions"', 1)[1]
         .split("</section>", 1)[0]
     )
+
+
+@pytest.mark.django_db
+def test_an_unreachable_opensearch_gives_503_not_500(client, settings):
+    settings.SEARCH_ENGINE = "opensearch"
+    settings.OPENSEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    settings.OPENSEARCH_TIMEOUT = 2
+    page = client.get("/search/", {"q": "physics"})
+    assert page.status_code == 503
+    assert "Search is unavailable right now" in page.content.decode()
+    assert page["Cache-Control"] == "no-store"
+    for url in ("/api/v1/search/", "/api/v1/search/suggest/"):
+        response = client.get(url, {"q": "physics"})
+        assert response.status_code == 503
+        assert "unavailable" in response.json()["errors"]["search"]
