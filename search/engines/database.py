@@ -2,9 +2,10 @@
 # facet flags); every value a learner or an import supplies is passed as a query parameter.
 """The embedded database engine: our own denormalised document table. A text query's candidates come from
 impact-ordered postings (`postings`: BM25F weights, Snowball stems, a bounded read per query term), the same on
-both databases; facets are computed in SQL over those candidates; highlights and title autocomplete use the
-database's full-text search — SQLite FTS5 (porter stemming, accents folded) or PostgreSQL (weighted tsvector,
-unaccent); typo candidates come from the vocabulary (trigrams on PostgreSQL, edit distance on both).
+both databases, and so are highlights (`postings.mark_title`, `postings.snippet`, in Python over the page's hits);
+title autocomplete uses the database's full-text search — SQLite FTS5 (porter stemming, accents folded) or
+PostgreSQL (weighted tsvector, unaccent); typo candidates come from the vocabulary (trigrams on PostgreSQL, edit
+distance on both).
 
 Wagtail's database backend is not used: it matches all words or nothing and, on SQLite, neither stems nor keeps
 field weights apart (see ARCHITECTURE.md, measured facts).
@@ -17,9 +18,10 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models.functions import Substr
 
 from ..models import SearchDocument, SearchFacetValue, SearchTerm
-from ..text import MARK_CLOSE, MARK_OPEN, marked_to_html, vocabulary
+from ..text import marked_to_html, vocabulary
 from . import postings
 from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults
 
@@ -54,9 +56,6 @@ class Dialect:
 
     def match(self, terms: list[str], prefix_last: bool = False, title_only: bool = False):
         """(FROM/WHERE sql, params, score sql, score params) selecting documents matching any term."""
-        raise NotImplementedError
-
-    def highlights(self, cursor, terms: list[str], ids: list[int]) -> dict[int, tuple[str, str]]:
         raise NotImplementedError
 
     def typo_candidates(self, cursor, term: str) -> list[tuple[str, int]]:
@@ -95,20 +94,6 @@ class SQLiteDialect(Dialect):
             query = f"{{title}} : ({query})"
         sql = f"FROM search_fts JOIN {DOC_TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s"
         return sql, [query], f"(-bm25(search_fts, {self.WEIGHTS}))", []
-
-    def highlights(self, cursor, terms, ids):
-        marks = [MARK_OPEN, MARK_CLOSE]
-        cursor.execute(
-            "SELECT rowid, highlight(search_fts, 0, %s, %s), snippet(search_fts, 2, %s, %s, '…', 28), "
-            "snippet(search_fts, 3, %s, %s, '…', 28) FROM search_fts WHERE search_fts MATCH %s "
-            f"AND rowid IN ({', '.join(['%s'] * len(ids))})",
-            [*marks, *marks, *marks, self.fts_query(terms), *ids],
-        )
-        result = {}
-        for pk, title, body, content in cursor.fetchall():
-            snippet = body if MARK_OPEN in (body or "") else content if MARK_OPEN in (content or "") else ""
-            result[pk] = (title or "", snippet)
-        return result
 
     def typo_candidates(self, cursor, term):
         from ..text import edit_distance
@@ -172,27 +157,6 @@ class PostgresDialect(Dialect):
             f"ts_rank({self.WEIGHTS}, d.search_vector, tq.q, 1)",
             [],
         )
-
-    def highlights(self, cursor, terms, ids):
-        options = f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
-        cursor.execute(
-            "SELECT d.id, ts_headline('english', d.title, tq.q, %s), "
-            "ts_headline('english', d.body, tq.q, %s), "
-            "ts_headline('english', left(d.content, 100000), tq.q, %s) "
-            f"FROM {DOC_TABLE} d CROSS JOIN (SELECT to_tsquery('english', unaccent(%s)) AS q) tq WHERE d.id = ANY(%s)",
-            [
-                options + ", HighlightAll=true",
-                options + ', MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "',
-                options + ", MaxWords=35, MinWords=15, MaxFragments=1",
-                self.ts_query(terms),
-                ids,
-            ],
-        )
-        result = {}
-        for pk, title, body, content in cursor.fetchall():
-            snippet = body if MARK_OPEN in (body or "") else content if MARK_OPEN in (content or "") else ""
-            result[pk] = (title or "", snippet)
-        return result
 
     def typo_candidates(self, cursor, term):
         from ..text import edit_distance
@@ -466,20 +430,27 @@ class DatabaseEngine(SearchEngine):
                 page, total, facet_counts, capped = self._browse(cursor, request)
             else:
                 page, total, facet_counts, capped = self._match(cursor, request)
-            ids = [pk for pk, _ in page]
-            highlights = (
-                self.dialect.highlights(cursor, request.all_terms, ids)
-                if ids and request.highlight and not request.is_browse
-                else {}
-            )
+        ids = [pk for pk, _ in page]
         scores = dict(page)
-        documents = SearchDocument.objects.defer("people", "body", "content", "facet_text").in_bulk(ids)
+        highlight = request.highlight and not request.is_browse
+        documents = SearchDocument.objects.defer("people", "content", "facet_text")
+        if highlight:  # snippets come from the body, else from the start of the content
+            documents = documents.annotate(content_head=Substr("content", 1, postings.SNIPPET_SCAN_CHARS))
+        else:
+            documents = documents.defer("body")
+        documents = documents.in_bulk(ids)
+        stems = set(postings.query_stems(request.all_terms)) if highlight else set()
         hits = []
         for pk in ids:
             document = documents.get(pk)
             if document is None:  # removed between the two queries
                 continue
-            title_marked, snippet_marked = highlights.get(pk, ("", ""))
+            title_marked = snippet_marked = ""
+            if highlight:
+                title_marked = postings.mark_title(document.title, stems)
+                snippet_marked = postings.snippet(document.body, stems) or postings.snippet(
+                    document.content_head, stems
+                )
             hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
         return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
 

@@ -201,3 +201,18 @@ def test_a_rebuild_outside_a_transaction_leaves_fresh_statistics():
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [postings.POSTING_TABLE])
             assert cursor.fetchone()[0] == 2
+
+
+def test_highlights_mark_words_by_stem_and_cut_the_best_passage():
+    stems = set(postings.query_stems(["learning", "robots"]))
+    assert postings.mark_title("Robot Learning", stems) == "\ue000Robot\ue001 \ue000Learning\ue001"
+    assert postings.mark_title("Cooking", stems) == ""
+
+    filler = " ".join(f"word{n}" for n in range(60))
+    text = f"{filler} machines that learn from robots and learned models {filler}"
+    passage = postings.snippet(text, stems, size=10)
+    assert passage.startswith("… ") and passage.endswith(" …")
+    assert "\ue000learn\ue001 from \ue000robots\ue001" in passage and "\ue000learned\ue001" in passage
+    assert len(passage.replace("…", "").split()) == 10
+    assert postings.snippet("nothing relevant here", stems) == ""
+    assert postings.snippet("Learning first", stems, size=5) == "\ue000Learning\ue001 first"  # nothing cut
