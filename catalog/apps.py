@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import lookup_sync  # noqa: F401 - connects the lookup receivers
         from .tasks import ensure_refresh_schedule
 
         # After every migrate (the release step), so each environment has the schedule without a separate command.

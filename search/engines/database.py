@@ -458,14 +458,37 @@ class DatabaseEngine(SearchEngine):
     # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
 
     def _match(self, cursor, request: SearchRequest):
-        from ..documents import decay_cutoff
-
         sql, params = postings.candidates(cursor, request.all_terms)
         cursor.execute(sql, params)
-        ranked = cursor.fetchall()
-        if not ranked:
+        ranks = dict(cursor.fetchall())
+        if not ranks:
             return [], 0, {}, False
-        ranks = dict(ranked)
+        capped = len(ranks) >= postings.MAX_CANDIDATES
+        selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
+        rows = self._fetch_candidates(cursor, ranks)
+        matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
+        if capped and selected and len(matching) < request.offset + request.limit:
+            # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
+            # matches that hold them too, so a filter never hides matches that exist.
+            filters = {facet: sorted(values) for facet, values in selected.items()}
+            sql, params = postings.candidates(cursor, request.all_terms, filters=filters)
+            cursor.execute(sql, params)
+            more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
+            if more:
+                ranks.update(more)
+                rows += self._fetch_candidates(cursor, more)
+                matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
+        facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
+        for (facet, value), count in counts.items():
+            facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
+        sort_rows(matching, request.sort, now=_now_row_value())
+        page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
+        return page, len(matching), facet_counts, capped
+
+    def _fetch_candidates(self, cursor, ranks: dict[int, float]) -> list[tuple]:
+        """(id, score, popularity, published_at, start_date, facet_text) of the candidates, in one query."""
+        from ..documents import decay_cutoff
+
         ids = list(ranks)
         if connection.vendor == "postgresql":
             where, id_params = "d.id = ANY(%s)", [ids]  # one array: an index scan in id order
@@ -476,13 +499,17 @@ class DatabaseEngine(SearchEngine):
             f"FROM {DOC_TABLE} d WHERE {where}",
             [connection.ops.adapt_datetimefield_value(decay_cutoff()), *id_params],
         )
-        fetched = [
+        return [
             (pk, ranks[pk] * boost * (DECAY if ended else 1.0), popularity, published_at, start_date, facet_text)
             for pk, boost, ended, popularity, published_at, start_date, facet_text in cursor.fetchall()
         ]
-        selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
+
+    @staticmethod
+    def _filter_and_count(rows: list[tuple], selected: dict[str, set[str]], facets: bool):
+        """The rows holding a selected value of every selected facet, and the facet counts: each facet's counts
+        apply the other facets' selections (with one selection unmet, only that facet's own values count)."""
         matching, counts, labels = [], Counter(), {}
-        for row in fetched:
+        for row in rows:
             entries = decode_facets(row[5])
             missing = set(selected)
             for facet, value, _ in entries:
@@ -490,19 +517,12 @@ class DatabaseEngine(SearchEngine):
                     missing.discard(facet)
             if not missing:
                 matching.append(row)
-            if request.facets and len(missing) <= 1:
-                # A facet's counts apply the other facets' selections: with one selection unmet, only that
-                # facet's own values count.
+            if facets and len(missing) <= 1:
                 for facet, value, label in entries:
                     if not missing or facet in missing:
                         counts[facet, value] += 1
                         labels[facet, value] = label
-        facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
-        for (facet, value), count in counts.items():
-            facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
-        sort_rows(matching, request.sort, now=_now_row_value())
-        page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
-        return page, len(matching), facet_counts, len(ranked) >= postings.MAX_CANDIDATES
+        return matching, counts, labels
 
     # A browse (no text): the whole catalogue, filtered, sorted and counted in SQL.
 

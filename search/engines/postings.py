@@ -24,11 +24,12 @@ from django.db import connection
 
 import Stemmer
 
-from ..models import SearchPosting, SearchStem
+from ..models import SearchFacetValue, SearchPosting, SearchStem
 from ..text import MARK_CLOSE, MARK_OPEN, STOPWORDS, TOKEN_RE, normalise
 
 POSTING_TABLE = SearchPosting._meta.db_table
 STEM_TABLE = SearchStem._meta.db_table
+FACET_TABLE = SearchFacetValue._meta.db_table
 # (field, weight, typical length in words): a field longer than typical counts each occurrence for less. The
 # weights keep the FTS5 column ratios (10 : 4 : 2 : 0.5) at a scale where one title match does not saturate on its
 # own (k1 = 1.2): tuned on the judged demo set (scales 0.1-1: nDCG@10 0.960-0.979, flat around 0.3-0.4).
@@ -177,8 +178,10 @@ def idf(documents: int, containing: int) -> float:
     return math.log(1 + (documents - containing + 0.5) / (containing + 0.5))
 
 
-def candidates(cursor, terms: list[str]) -> tuple[str, list]:
-    """A query selecting (id, rank) of the MAX_CANDIDATES best matches of any of `terms`, best first."""
+def candidates(cursor, terms: list[str], filters: dict[str, list[str]] | None = None) -> tuple[str, list]:
+    """A query selecting (id, rank) of the MAX_CANDIDATES best matches of any of `terms`, best first; with
+    `filters` (facet → values), only documents holding one of the values of every facet (each term's postings are
+    then read in impact order until PER_TERM of them pass: bounded for common values, deeper for rare ones)."""
     stems = query_stems(terms)
     cursor.execute(
         f"SELECT term, documents FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * (len(stems) + 1))})",
@@ -186,13 +189,20 @@ def candidates(cursor, terms: list[str]) -> tuple[str, list]:
     )
     counts = dict(cursor.fetchall())
     total = max(counts.pop(DOCUMENTS, 0), 1)
+    condition, condition_params = "", []
+    for facet, values in (filters or {}).items():
+        condition += (
+            f" AND EXISTS (SELECT 1 FROM {FACET_TABLE} fv WHERE fv.document_id = p.document_id AND fv.facet = %s "
+            f"AND fv.value IN ({', '.join(['%s'] * len(values))}))"
+        )
+        condition_params += [facet, *values]
     parts, params = [], []
     for index, stem in enumerate(stem for stem in stems if counts.get(stem, 0) > 0):
         parts.append(
-            f"SELECT * FROM (SELECT document_id, impact * %s AS s FROM {POSTING_TABLE} WHERE term = %s "
-            f"ORDER BY impact DESC LIMIT %s) p{index}"
+            f"SELECT * FROM (SELECT p.document_id, p.impact * %s AS s FROM {POSTING_TABLE} p WHERE p.term = %s"
+            f"{condition} ORDER BY p.impact DESC LIMIT %s) p{index}"
         )
-        params += [idf(total, counts[stem]), stem, PER_TERM]
+        params += [idf(total, counts[stem]), stem, *condition_params, PER_TERM]
     if not parts:
         return f"SELECT document_id AS id, impact AS rank FROM {POSTING_TABLE} WHERE 1 = 0", []
     return (

@@ -275,3 +275,17 @@ def test_departments_facet(db, reindex):
     reindex()
     page = search(department="6")
     assert titles(page) == ["Circuits"]
+
+
+def test_popularity_lifts_an_equal_match_and_platforms_and_semesters_are_searchable(db, reindex):
+    from catalog.factories import PlatformFactory
+
+    CourseFactory(title="Soil science", view_count=0)
+    popular = CourseFactory(title="Soil science", view_count=50_000)
+    CourseFactory(title="Pottery", platform=PlatformFactory(code="quill", name="Quillbox"))
+    CourseFactory(title="Weaving", runs=[{"semester": "Fall", "year": 2031}])
+    reindex()
+    page = search("soil science")
+    assert [hit.object_id for hit in page.hits][0] == popular.pk
+    assert titles(search("quillbox")) == ["Pottery"]
+    assert titles(search("2031")) == ["Weaving"]

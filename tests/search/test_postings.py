@@ -216,3 +216,22 @@ def test_highlights_mark_words_by_stem_and_cut_the_best_passage():
     assert len(passage.replace("…", "").split()) == 10
     assert postings.snippet("nothing relevant here", stems) == ""
     assert postings.snippet("Learning first", stems, size=5) == "\ue000Learning\ue001 first"  # nothing cut
+
+
+@pytest.mark.django_db
+def test_a_filter_finds_matches_beyond_the_best_candidates(monkeypatch):
+    monkeypatch.setattr(postings, "MAX_CANDIDATES", 5)
+    monkeypatch.setattr(postings, "PER_TERM", 5)
+    common = {"offeror": [("mitx", "MITx")], "type": [("course", "Course")]}
+    rare = {"offeror": [("rare", "Rare Offeror")], "type": [("course", "Course")]}
+    engine = get_engine("database")
+    engine.index([doc(f"resource:{n}", title=f"Gardening {n}", facets=common) for n in range(1, 13)])
+    engine.index([doc("resource:50", title="Soil chemistry", body="Some gardening too.", facets=rare)])
+
+    unfiltered = engine.search(SearchRequest(text="gardening", terms=["gardening"]))
+    assert unfiltered.total_capped and "resource:50" not in {hit.key for hit in unfiltered.hits}
+
+    filtered = engine.search(SearchRequest(text="gardening", terms=["gardening"], filters={"offeror": ["rare"]}))
+    assert [hit.key for hit in filtered.hits] == ["resource:50"] and filtered.total == 1
+    assert filtered.facet_counts["offeror"]["rare"] == (1, "Rare Offeror")
+    assert filtered.facet_counts["type"] == {"course": (1, "Course")}

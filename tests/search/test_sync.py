@@ -103,3 +103,35 @@ def test_feed_items_are_indexed_when_the_news_app_has_them(run_on_commit):
     item.hidden = True
     run_on_commit(item.save)
     assert f"news:{item.pk}" not in keys()
+
+
+def test_editing_a_lookup_reindexes_its_resources(db, reindex, run_on_commit):
+    from catalog.factories import OfferorFactory, TopicFactory
+    from catalog.models import LearningResource
+
+    science = TopicFactory(name="Quxology", slug="quxology")
+    accounting = TopicFactory(name="Accounting", slug="quxology-accounting", parent=science)
+    offeror = OfferorFactory(code="oll", name="Open Learning Library")
+    course = CourseFactory(title="Ledgers", topics=[accounting], offered_by=offeror)
+    other = CourseFactory(title="Unrelated")
+    reindex()
+    before = LearningResource.objects.get(pk=other.pk).updated_at
+
+    accounting.name = "Zyxwvut Studies"
+    run_on_commit(accounting.save)
+    page = run_search(parse_params({"q": ["zyxwvut"]}))
+    assert [hit.title for hit in page.hits] == ["Ledgers"]
+    topic_facet = next(facet for facet in page.facets if facet.key == "topic")
+    assert {option.label for option in topic_facet.options} >= {"Zyxwvut Studies", "Quxology"}
+
+    science.name = "Natural Sciences"  # a parent's rename reaches its descendants' resources
+    run_on_commit(science.save)
+    page = run_search(parse_params({"q": ["ledgers"]}))
+    topic_facet = next(facet for facet in page.facets if facet.key == "topic")
+    assert "Natural Sciences" in {option.label for option in topic_facet.options}
+
+    run_on_commit(offeror.delete)
+    page = run_search(parse_params({"q": ["ledgers"]}))
+    assert page.hits and not any(facet.key == "offeror" for facet in page.facets)
+    assert LearningResource.objects.get(pk=course.pk).updated_at > before  # embedding jobs see the change
+    assert LearningResource.objects.get(pk=other.pk).updated_at == before

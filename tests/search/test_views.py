@@ -59,6 +59,32 @@ def test_search_page_bad_input_is_not_an_error(client, indexed, params):
     assert client.get("/search/", params).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x" * 1000},
+        {"q": '"unbalanced ('},
+        {"q": "a AND OR NOT NEAR( * : - {title}:x"},
+        {"q": "\x00\x1b[31mred\x7f"},
+        {"q": "machine", "topic": "nope", "offeror": "\x00"},
+        {"q": "machine", "page": "999"},
+    ],
+)
+def test_api_bad_text_input_is_an_answer_not_an_error(client, indexed, params):
+    for url in ("/api/v1/search/", "/api/v1/search/suggest/"):
+        response = client.get(url, params)
+        assert response.status_code == 200, (url, params)
+    data = client.get("/api/v1/search/", params).json()
+    if params.get("page") == "999" or params.get("topic") == "nope":
+        assert data["results"] == []  # past the end, or an unknown facet value: an empty page, not an error
+
+
+def test_api_names_the_parameter_it_cannot_read(client, indexed):
+    response = client.get("/api/v1/search/", {"q": "machine", "page": "abc", "sort": "bogus"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"page", "sort"}
+
+
 def _writes(queries):
     return [query["sql"] for query in queries if query["sql"].lstrip().upper().startswith(WRITES)]
 
