@@ -1,8 +1,9 @@
 """Search storage: the database engine's denormalised documents, its facet postings, the vocabulary used for typo
 tolerance, and the editor-maintained synonym list (shared by every engine).
 
-On SQLite an FTS5 table (`search_fts`, rowid = document id) holds the document text; on PostgreSQL a weighted
-`search_vector` tsvector column is added to the document table. Both are created by migration 0002, guarded by
+Text queries read `SearchPosting` (see `search.engines.postings`). Title autocomplete uses the database's own
+full-text index of titles: on SQLite an FTS5 table (`search_fts`, rowid = document id), on PostgreSQL a
+`search_vector` tsvector column on the document table. Both are created by migrations 0002 and 0005, guarded by
 database vendor, and are not Django fields so that the models stay portable.
 """
 

@@ -3,8 +3,8 @@
 """The embedded database engine: our own denormalised document table. A text query's candidates come from
 impact-ordered postings (`postings`: BM25F weights, Snowball stems, a bounded read per query term), the same on
 both databases, and so are highlights (`postings.mark_title`, `postings.snippet`, in Python over the page's hits);
-title autocomplete uses the database's full-text search — SQLite FTS5 (porter stemming, accents folded) or
-PostgreSQL (weighted tsvector, unaccent); typo candidates come from the vocabulary (trigrams on PostgreSQL, edit
+title autocomplete uses the database's full-text index of titles — SQLite FTS5 (porter stemming, accents folded)
+or a PostgreSQL tsvector (unaccent); typo candidates come from the vocabulary (trigrams on PostgreSQL, edit
 distance on both).
 
 Wagtail's database backend is not used: it matches all words or nothing and, on SQLite, neither stems nor keeps
@@ -33,7 +33,6 @@ BATCH = 500
 DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
 # Results, totals and facet counts of a text query cover its best text matches only: latency stays flat as the
 # catalogue grows, and a long tail of one-weak-word matches does not pad counts (nobody pages past 50 pages).
-MAX_CANDIDATES = postings.MAX_CANDIDATES
 
 ORDER_BY = {
     "relevance": "score DESC, id",
@@ -54,8 +53,9 @@ class Dialect:
     def delete_text(self, cursor, ids: list[int] | None) -> None:
         raise NotImplementedError
 
-    def match(self, terms: list[str], prefix_last: bool = False, title_only: bool = False):
-        """(FROM/WHERE sql, params, score sql, score params) selecting documents matching any term."""
+    def match(self, terms: list[str], prefix_last: bool = False):
+        """(FROM/WHERE sql, params, score sql, score params) selecting documents whose title holds every term (the
+        last one as a prefix with `prefix_last`): title autocomplete."""
         raise NotImplementedError
 
     def typo_candidates(self, cursor, term: str) -> list[tuple[str, int]]:
@@ -63,9 +63,6 @@ class Dialect:
 
 
 class SQLiteDialect(Dialect):
-    # bm25 weights of the FTS5 columns: title, people, body, content.
-    WEIGHTS = "10.0, 4.0, 2.0, 0.5"
-
     @staticmethod
     def fts_query(terms: list[str], prefix_last: bool = False, operator: str = "OR") -> str:
         # Tokens hold only word characters, dots and hyphens, so quoting makes each one a plain FTS5 string.
@@ -76,8 +73,7 @@ class SQLiteDialect(Dialect):
 
     def write_text(self, cursor, documents):
         cursor.executemany(
-            "INSERT INTO search_fts (rowid, title, people, body, content) VALUES (%s, %s, %s, %s, %s)",
-            [(pk, doc.title, doc.people, doc.body, doc.content) for pk, doc in documents],
+            "INSERT INTO search_fts (rowid, title) VALUES (%s, %s)", [(pk, doc.title) for pk, doc in documents]
         )
 
     def delete_text(self, cursor, ids):
@@ -88,12 +84,9 @@ class SQLiteDialect(Dialect):
             chunk = ids[start : start + BATCH]
             cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
-    def match(self, terms, prefix_last=False, title_only=False):
-        query = self.fts_query(terms, prefix_last, "AND" if title_only else "OR")
-        if title_only:
-            query = f"{{title}} : ({query})"
+    def match(self, terms, prefix_last=False):
         sql = f"FROM search_fts JOIN {DOC_TABLE} d ON d.id = search_fts.rowid WHERE search_fts MATCH %s"
-        return sql, [query], f"(-bm25(search_fts, {self.WEIGHTS}))", []
+        return sql, [self.fts_query(terms, prefix_last, "AND")], "(-bm25(search_fts))", []
 
     def typo_candidates(self, cursor, term):
         from ..text import edit_distance
@@ -119,22 +112,14 @@ def _vocabulary_by_length(cursor, term: str, spread: int):
 
 
 class PostgresDialect(Dialect):
-    # ts_rank weights in the order {D, C, B, A}: content, body, people, title.
-    WEIGHTS = "'{0.05, 0.2, 0.4, 1.0}'"
-    VECTOR = (
-        "setweight(to_tsvector('english', unaccent(coalesce(title, ''))), 'A') || "
-        "setweight(to_tsvector('english', unaccent(coalesce(people, ''))), 'B') || "
-        "setweight(to_tsvector('english', unaccent(coalesce(body, ''))), 'C') || "
-        "setweight(to_tsvector('english', unaccent(left(coalesce(content, ''), 500000))), 'D')"
-    )
+    VECTOR = "to_tsvector('english', unaccent(coalesce(title, '')))"
 
     @staticmethod
-    def ts_query(terms: list[str], prefix_last: bool = False, title_only: bool = False) -> str:
-        weight = "A" if title_only else ""
-        parts = [f"'{term}'" + (":" + weight if weight else "") for term in terms]
+    def ts_query(terms: list[str], prefix_last: bool = False) -> str:
+        parts = [f"'{term}'" for term in terms]
         if prefix_last and parts:
-            parts[-1] = f"'{terms[-1]}':*{weight}"
-        return (" & " if title_only else " | ").join(parts)
+            parts[-1] = f"'{terms[-1]}':*"
+        return " & ".join(parts)
 
     def write_text(self, cursor, documents):
         ids = [pk for pk, _ in documents]
@@ -146,17 +131,12 @@ class PostgresDialect(Dialect):
     def delete_text(self, cursor, ids):
         pass  # the vector lives on the document row
 
-    def match(self, terms, prefix_last=False, title_only=False):
+    def match(self, terms, prefix_last=False):
         sql = (
             f"FROM {DOC_TABLE} d CROSS JOIN (SELECT to_tsquery('english', unaccent(%s)) AS q) tq "
             "WHERE d.search_vector @@ tq.q"
         )
-        return (
-            sql,
-            [self.ts_query(terms, prefix_last, title_only)],
-            f"ts_rank({self.WEIGHTS}, d.search_vector, tq.q, 1)",
-            [],
-        )
+        return sql, [self.ts_query(terms, prefix_last)], "ts_rank(d.search_vector, tq.q, 1)", []
 
     def typo_candidates(self, cursor, term):
         from ..text import edit_distance
@@ -454,7 +434,7 @@ class DatabaseEngine(SearchEngine):
             hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
         return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
 
-    # A text query: its candidates (at most MAX_CANDIDATES, from the postings) are fetched once with their ranking
+    # A text query: its candidates (at most postings.MAX_CANDIDATES) are fetched once with their ranking
     # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
 
     def _match(self, cursor, request: SearchRequest):
@@ -608,7 +588,7 @@ class DatabaseEngine(SearchEngine):
     def suggest(self, prefix_terms, limit=8):
         if not prefix_terms:
             return []
-        source, params, score, score_params = self.dialect.match(prefix_terms, prefix_last=True, title_only=True)
+        source, params, score, score_params = self.dialect.match(prefix_terms, prefix_last=True)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT d.id FROM (SELECT d.id AS id, ({score}) * d.boost AS score {source}) d "
