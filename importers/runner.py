@@ -30,6 +30,7 @@ from django.utils.module_loading import import_string
 from .errors import ImporterError, ImportLocked, SnapshotError
 from .models import ImportLock, ImportRun, SourceSettings, StoredSnapshot
 from .registry import get_source_class
+from .signals import run_finished
 from .snapshots import SnapshotStore
 from .sources.base import Source
 from .transports.http import HttpClient
@@ -355,6 +356,9 @@ def _finish(run: ImportRun, status: str, message: str = "") -> ImportRun:
         run.message = message[:10000]
     run.finished_at = timezone.now()
     run.save()
+    for receiver, response in run_finished.send_robust(sender=ImportRun, run=run):
+        if isinstance(response, Exception):
+            logger.error("run_finished receiver %r failed for run #%s: %s", receiver, run.pk, response)
     return run
 
 
