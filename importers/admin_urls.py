@@ -13,4 +13,5 @@ urlpatterns = [
     path("snapshots/<int:pk>/replay/", admin_views.replay_snapshot, name="replay"),
     path("<slug:source>/", admin_views.SourceView.as_view(), name="source"),
     path("<slug:source>/run/", admin_views.run_source, name="run_source"),
+    path("<slug:source>/release-lock/", admin_views.release_lock, name="release_lock"),
 ]

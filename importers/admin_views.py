@@ -21,11 +21,12 @@ from django_q.models import Schedule
 
 from .charts import runs_per_day
 from .errors import ImporterError
-from .models import ImportRun, SourceSettings, StoredSnapshot
+from .locks import owner_is_dead, release_lock_by_operator
+from .models import ImportLock, ImportRun, SourceSettings, StoredSnapshot
 from .registry import all_sources, get_source_class, is_registered
-from .runner import approve_run, reject_run
+from .review import reject_run
 from .schedules import describe, ensure_source_schedule, schedule_name, schedules_by_source
-from .tasks import enqueue_import
+from .tasks import approve_run, enqueue_import
 
 VIEW_PERMISSION = "importers.view_importrun"
 RUN_PERMISSION = "importers.add_importrun"
@@ -38,6 +39,8 @@ STATUS_CLASSES = {
     ImportRun.Status.NEEDS_REVIEW: "w-status--label",
     ImportRun.Status.REJECTED: "",
     ImportRun.Status.FAILED: "w-status--error",
+    ImportRun.Status.WAITING: "w-status--label",
+    ImportRun.Status.SUPERSEDED: "",
 }
 
 
@@ -180,6 +183,14 @@ class SourceView(ImportsAdminMixin, TemplateView):
     def schedule(self) -> Schedule | None:
         return Schedule.objects.filter(name=schedule_name(self.source_cls.name)).first()
 
+    @staticmethod
+    def lock_state(source: str) -> dict | None:
+        """The source's lock as the page shows it: who holds it, its last renewal, and whether it looks dead."""
+        lock = ImportLock.objects.filter(source=source).select_related("run").first()
+        if lock is None:
+            return None
+        return {"lock": lock, "stale": lock.expired or owner_is_dead(lock.owner)}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         name = self.source_cls.name
@@ -194,6 +205,7 @@ class SourceView(ImportsAdminMixin, TemplateView):
             runs=page,
             counts=dict(runs.values_list("status").annotate(n=Count("id")).values_list("status", "n")),
             snapshots=StoredSnapshot.objects.filter(source=name)[:10],
+            lock=self.lock_state(name),
             chart=runs_per_day(30, source=name),
             webhook_url=reverse("import-webhook", args=[name]),
             schedule_form=kwargs.get("schedule_form")
@@ -353,3 +365,18 @@ def reject(request, pk):
         return redirect("importers_admin:run", run.pk)
     messages.success(request, f"Run #{run.pk} rejected; the catalogue keeps its current state.")
     return redirect("importers_admin:source", run.source)
+
+
+@require_POST
+def release_lock(request, source):
+    """Free a source whose run is dead (the sweeper does the same within minutes; this is for the impatient)."""
+    _check_run_permission(request)
+    if not is_registered(source):
+        raise Http404("unknown import source")
+    held = release_lock_by_operator(source, who=f"{request.user.get_username()} in the admin")
+    if held is None and not ImportLock.objects.filter(source=source).exists():
+        messages.info(request, f"{source} was not locked.")
+    else:
+        which = f" (run #{held.pk} was marked failed)" if held else ""
+        messages.success(request, f"The lock on {source} was released{which}.")
+    return redirect("importers_admin:source", source)

@@ -49,6 +49,8 @@ class ImportRun(models.Model):
         NEEDS_REVIEW = "needs_review", "Needs review"
         SKIPPED = "skipped", "Skipped"
         REJECTED = "rejected", "Rejected"
+        WAITING = "waiting", "Waiting for the source"
+        SUPERSEDED = "superseded", "Superseded"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -89,6 +91,14 @@ class ImportRun(models.Model):
     diff = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
     task_id = models.CharField(max_length=64, blank=True)
+    # What was asked for (importers.requests.ImportRequest without uploaded bytes, which are stored as the
+    # snapshot first): a waiting run resumes from it and a run whose worker died is retried from it.
+    request = models.JSONField(default=dict, blank=True)
+    # One key per request, shared by its attempts: a task delivered twice finds the run already made.
+    request_key = models.CharField(max_length=64, blank=True, db_index=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    owner = models.CharField(max_length=255, blank=True, help_text="host:pid of the process running it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of a running run.")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -109,6 +119,10 @@ class ImportRun(models.Model):
         if not self.finished_at:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def settled(self) -> bool:
+        return self.status not in (self.Status.RUNNING, self.Status.WAITING)
 
     @property
     def changes(self) -> int:

@@ -196,14 +196,16 @@ class SnapshotStore:
     # --- retention --------------------------------------------------------------------------------
 
     def prune(self, source: str, keep: int | None = None) -> int:
-        """Delete all but the newest `keep` snapshots of `source` (SNAPSHOT_RETENTION); the snapshot of the
-        last successful run and of runs awaiting review are always kept. Returns how many were deleted."""
+        """Delete all but the newest `keep` snapshots of `source` (SNAPSHOT_RETENTION); the snapshots of the last
+        successful run and of runs awaiting review, waiting for the source or running are always kept. Returns
+        how many were deleted."""
         keep = self.retention if keep is None else keep
         if keep <= 0:
             return 0
         snapshots = list(StoredSnapshot.objects.filter(source=source).order_by("-last_seen_at", "-pk"))
+        pending = (ImportRun.Status.NEEDS_REVIEW, ImportRun.Status.WAITING, ImportRun.Status.RUNNING)
         protected = set(
-            ImportRun.objects.filter(source=source, status=ImportRun.Status.NEEDS_REVIEW)
+            ImportRun.objects.filter(source=source, status__in=pending)
             .exclude(snapshot=None)
             .values_list("snapshot_id", flat=True)
         )

@@ -187,7 +187,13 @@ else:
 # broker serves the single-machine setup, Redis production.
 TASK_QUEUES = ("default", "content", "embeddings")
 Q_CLUSTER_NAME = _choice("Q_CLUSTER_NAME", "default", TASK_QUEUES)
-Q_TIMEOUT = env.int("Q_TIMEOUT", default=3600)
+# Seconds a task may run before its worker is recycled (SIGTERM), per queue; the ORM broker re-delivers a task not
+# acknowledged within timeout + 60 s (django-q2 needs retry > timeout). Imports do not rely on that re-delivery:
+# their runs heartbeat and the sweeper retries a dead run within ~2 minutes (also on Redis, which never
+# re-delivers). Short tasks get short limits so a dead worker's task comes back within minutes.
+Q_TIMEOUT = env.int("Q_TIMEOUT", default=600)
+Q_CONTENT_TIMEOUT = env.int("Q_CONTENT_TIMEOUT", default=3 * 3600)
+Q_EMBEDDINGS_TIMEOUT = env.int("Q_EMBEDDINGS_TIMEOUT", default=1800)
 Q_CLUSTER = {
     # The name is the shared prefix (and signing salt) of every queue; queues are "cluster names".
     "name": "learnhub",
@@ -202,7 +208,10 @@ Q_CLUSTER = {
     # Run tasks inline (tests, one-off scripts); workers are not needed then.
     "sync": env.bool("Q_SYNC", default=False),
     # django-q2 names a queue by cluster name; ALT_CLUSTERS let one qcluster process serve a named queue.
-    "ALT_CLUSTERS": {"content": {}, "embeddings": {"workers": 1}},
+    "ALT_CLUSTERS": {
+        "content": {"timeout": Q_CONTENT_TIMEOUT, "retry": Q_CONTENT_TIMEOUT + 60},
+        "embeddings": {"workers": 1, "timeout": Q_EMBEDDINGS_TIMEOUT, "retry": Q_EMBEDDINGS_TIMEOUT + 60},
+    },
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -306,8 +315,17 @@ IMPORTER_HTTP_TIMEOUT = env.float("IMPORTER_HTTP_TIMEOUT", default=30.0)
 IMPORTER_HTTP_RETRIES = env.int("IMPORTER_HTTP_RETRIES", default=3)
 IMPORTER_HTTP_BACKOFF = env.float("IMPORTER_HTTP_BACKOFF", default=1.0)
 IMPORTER_MAX_DOCUMENT_BYTES = env.int("IMPORTER_MAX_DOCUMENT_BYTES", default=200 * 1024 * 1024)
-# A run's lock expires this many seconds after its last sign of life (a worker that died frees its source).
-IMPORT_LOCK_TIMEOUT = env.int("IMPORT_LOCK_TIMEOUT", default=1800)
+# A running import renews its source's lock (and its heartbeat) every IMPORT_LOCK_RENEW_SECONDS from a thread;
+# the lock expires IMPORT_LOCK_TIMEOUT seconds after the last renewal, so a run whose process died frees its
+# source within that time (the sweeper, every minute, marks it failed and retries it). See docs/operations.md.
+IMPORT_LOCK_TIMEOUT = env.int("IMPORT_LOCK_TIMEOUT", default=120)
+IMPORT_LOCK_RENEW_SECONDS = env.int("IMPORT_LOCK_RENEW_SECONDS", default=30)
+# A scheduled, webhook or admin run whose worker died or was stopped is retried up to this many attempts in all.
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
+# A run that found its source busy waits behind the running one; after this long it fails (and alerts).
+IMPORT_WAIT_MAX_SECONDS = env.int("IMPORT_WAIT_MAX_SECONDS", default=6 * 3600)
+# Temporary files of imports (spooled records, unpacked archives); the sweeper removes those of dead processes.
+IMPORT_TEMP_DIR = Path(env.str("IMPORT_TEMP_DIR", default=str(VAR_DIR / "tmp" / "imports")))
 
 
 def _webhook_secrets(value: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ yet (the Canvas source), so the catalogue loader stays the only writer of resour
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from catalog.loader import load_resources
 from catalog.models import LearningResource, ResourceType, Run
 from importers.extraction.archives import ArchiveLimits, safe_extract
 from importers.extraction.text import get_extractor
+from importers.tempfiles import work_dir
 
 from .common_cartridge import parse_cartridge
 from .olx import parse_olx
@@ -127,7 +127,7 @@ def ingest_archive(
     """Import one course archive's files with their text. Raises ArchiveError, OlxError, CartridgeError or
     IngestError with the reason; a failure before the final write leaves the catalogue unchanged."""
     extract = text_extractor()
-    with tempfile.TemporaryDirectory(prefix="learnhub-archive-") as work:
+    with work_dir("learnhub-archive") as work:
         kind, archive = unpack_and_parse(path, Path(work), limits)
         run = None
         if resource is None:

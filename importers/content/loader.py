@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from catalog.content_files import ContentLoadResult, load_content_files
 from importers.errors import ImporterError
 from importers.extraction.archives import ArchiveError
 from importers.models import ContentArchive
+from importers.tempfiles import work_dir
 
 from .common_cartridge import CartridgeError
 from .ingest import IngestError, course_for_cartridge, match_olx, text_extractor, unpack_and_parse
@@ -225,7 +225,7 @@ def _ingest_one(source_name, record, row, checksum, location, extractor, handled
     key = record["key"]
     entry = ArchiveEntry(key=key, size=record.get("size") or 0, modified=record.get("modified") or "")
     limit = settings.CONTENT_ARCHIVE_MAX_BYTES
-    with tempfile.TemporaryDirectory(prefix="learnhub-content-") as work:
+    with work_dir("learnhub-content") as work:
         work = Path(work)
         if record.get("content") is not None:
             path = work / Path(key).name

@@ -9,7 +9,10 @@ import pytest
 from catalog.models import LearningResource
 from importers.errors import ImportLocked, SourceNotFound
 from importers.models import ImportLock, ImportRun, StoredSnapshot
-from importers.runner import acquire_lock, approve_run, reject_run, release_lock, run_import
+from importers.locks import acquire_lock, release_lock
+from importers.review import reject_run
+from importers.runner import run_import
+from importers.tasks import approve_run
 
 from .fakes import FAKE, course, courses_json
 
@@ -204,14 +207,15 @@ def test_unknown_source_raises():
         run_import("nope")
 
 
-def test_concurrent_run_is_refused(configure):
+def test_concurrent_cli_run_is_refused_with_who_holds_the_source(configure):
     configure(courses=[course(1)])
     holder = ImportRun.objects.create(source=FAKE)
     lock = acquire_lock(FAKE, holder)
     with pytest.raises(ImportLocked, match=f"run #{holder.pk}"):
         acquire_lock(FAKE)
-    refused = run_import(FAKE)
+    refused = run_import(FAKE, trigger="cli")
     assert refused.status == S.SKIPPED and "already being imported" in refused.message
+    assert "import_locks release" in refused.message
     assert not LearningResource.objects.filter(source=FAKE).exists()
     release_lock(lock)
     assert run_import(FAKE).status == S.SUCCEEDED
@@ -224,7 +228,7 @@ def test_expired_lock_is_taken_over_and_dead_run_marked_failed(configure):
     run = run_import(FAKE)
     assert run.status == S.SUCCEEDED
     dead.refresh_from_db()
-    assert dead.status == S.FAILED and "stopped before it finished" in dead.message
+    assert dead.status == S.FAILED and "stopped renewing its lock" in dead.message
     assert not ImportLock.objects.exists()
 
 

@@ -33,8 +33,9 @@ def test_enqueue_import_uses_the_content_queue(configure):
     configure(courses=[course(1)])
     enqueue_import(FAKE, dry_run=True)
     task = Task.objects.get(func="importers.tasks.run_import")
-    assert task.kwargs == {"dry_run": True} and task.args == (FAKE,)
-    assert ImportRun.objects.get(source=FAKE).dry_run
+    assert task.args == (FAKE,) and task.kwargs["dry_run"] is True and task.kwargs["attempt"] == 1
+    run = ImportRun.objects.get(source=FAKE)
+    assert run.dry_run and run.request_key == task.kwargs["request_key"]
 
 
 def test_disabled_source_skips_scheduled_runs(configure):

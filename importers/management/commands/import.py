@@ -9,6 +9,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from importers.errors import SourceNotFound
+from importers.interrupts import ImportInterrupted
 from importers.models import ImportRun
 from importers.registry import all_sources
 from importers.runner import Progress as RunProgress
@@ -87,6 +88,9 @@ class Command(BaseCommand):
                 )
         except SourceNotFound as exc:
             raise CommandError(str(exc)) from None
+        except (ImportInterrupted, KeyboardInterrupt) as exc:
+            name = getattr(exc, "signal_name", "Ctrl-C")
+            raise CommandError(f"import of {source} interrupted by {name}; the run was marked failed") from None
         self.summarise(console, run)
         if run.status == ImportRun.Status.FAILED:
             raise CommandError(f"import of {source} failed: {run.message}")
