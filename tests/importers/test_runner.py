@@ -8,8 +8,8 @@ import pytest
 
 from catalog.models import LearningResource
 from importers.errors import ImportLocked, SourceNotFound
-from importers.models import ImportLock, ImportRun, StoredSnapshot
 from importers.locks import acquire_lock, release_lock
+from importers.models import ImportLock, ImportRun, StoredSnapshot
 from importers.review import reject_run
 from importers.runner import run_import
 from importers.tasks import approve_run
