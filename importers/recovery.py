@@ -79,7 +79,7 @@ def fail_dead_runs() -> list[int]:
         reason = dead_reason(run, lock, now)
         if not reason:
             continue
-        request = ImportRequest.from_json(run.request) if run.request else None
+        request = ImportRequest.from_json({"trigger": run.trigger, **run.request}) if run.request else None
         retry = request is not None and request.retried_when_dead and request.attempt < settings.IMPORT_MAX_ATTEMPTS
         message = reason + (f"; retried as attempt {request.attempt + 1}" if retry else "")
         if not mark_dead(run.pk, message):

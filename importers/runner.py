@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -58,6 +59,8 @@ S = ImportRun.Status
 SETTLED_STATUSES = (S.SUCCEEDED, S.NEEDS_REVIEW, S.REJECTED)
 # The lock is checked (and renewed inline, see LockKeeper) every this many records.
 CHECK_EVERY = 200
+# A run's outcome is saved even if the database is away for up to this long.
+SAVE_RETRY_SECONDS = 60
 
 
 class Progress:
@@ -322,7 +325,10 @@ class _Job:
         logger.warning("import of %s failed (run #%s): %s", run.source, run.pk, exc, exc_info=True)
         run.set_warnings(self.source.warnings)
         run.timings = {**(run.timings or {}), "total": round(time.monotonic() - self.started, 3)}
-        if isinstance(exc, ImporterError | LockLost):
+        database_away = isinstance(exc, OperationalError | InterfaceError)
+        if database_away:
+            message = f"the database was unavailable during the import ({str(exc).strip() or type(exc).__name__})"
+        elif isinstance(exc, ImporterError | LockLost):
             message = str(exc)
         elif isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) and " " in exc.args[0]:
             message = exc.args[0]  # Snapshot.document(): "snapshot of 'x' has no document 'y' (...)"
@@ -331,7 +337,14 @@ class _Job:
         if run.created or run.updated:
             message += f" ({run.created} created and {run.updated} updated before it stopped are kept)"
         run.diff = {**(run.diff or {}), "traceback": traceback.format_exc(limit=8)[-4000:]}
-        return self._finish(S.FAILED, message or type(exc).__name__)
+        retry = database_away and self.request.retried_when_dead and self.request.attempt < _max_attempts()
+        if retry:
+            message += f"; retried as attempt {self.request.attempt + 1}"
+        self._finish(S.FAILED, message or type(exc).__name__)
+        if retry:
+            self._release()
+            enqueue_import(self.request.replace(attempt=self.request.attempt + 1, task_id=""))
+        return run
 
     def _interrupted(self, exc: BaseException) -> None:
         """Record a run stopped by a signal, free its source, and queue its retry (scheduled, webhook and admin
@@ -359,7 +372,7 @@ class _Job:
             run.message = message[:10000]
         run.finished_at = timezone.now()
         run.timings = {**(run.timings or {}), "total": round(time.monotonic() - self.started, 3)}
-        run.save()
+        _save_settled(run)
         for receiver, response in run_finished.send_robust(sender=ImportRun, run=run):
             if isinstance(response, Exception):
                 logger.error("run_finished receiver %r failed for run #%s: %s", receiver, run.pk, response)
@@ -370,15 +383,33 @@ class _Job:
         if self.lock is None:
             return
         lock, self.lock = self.lock, None
-        release_lock(lock)
-        following = (
-            ImportRun.objects.filter(source=lock.source, status=S.WAITING).exclude(pk=self.run_row.pk).order_by("pk")
-        ).first()
-        if following is not None:
-            try:
+        try:
+            release_lock(lock)
+            following = (
+                ImportRun.objects.filter(source=lock.source, status=S.WAITING)
+                .exclude(pk=self.run_row.pk)
+                .order_by("pk")
+                .first()
+            )
+            if following is not None:
                 enqueue_resume(following.pk, following.source)
-            except Exception:  # the sweeper resumes it within a minute
-                logger.exception("could not queue waiting run #%s", following.pk)
+        except Exception:  # the lock expires by itself; the sweeper resumes waiting runs within a minute
+            logger.exception("could not release %s or hand it to the next waiting run", lock.source)
+
+
+def _save_settled(run: ImportRun) -> None:
+    """Save a settled run, waiting out a database that is briefly away (the run must not stay "running")."""
+    deadline = time.monotonic() + SAVE_RETRY_SECONDS
+    while True:
+        try:
+            run.save()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline or connection.in_atomic_block:
+                raise
+            logger.warning("could not record run #%s yet (database unavailable); retrying", run.pk)
+            connection.close()
+            time.sleep(1)
 
 
 def _max_attempts() -> int:

@@ -10,8 +10,8 @@ from .queue import IMPORT_QUEUE, enqueue_import
 from .recovery import sweep
 from .requests import ImportRequest
 from .review import approve
-from .runner import resume_import as resume
-from .runner import run_import as run
+from .runner import resume_import as resume_run
+from .runner import run_import as run_request
 
 __all__ = ["IMPORT_QUEUE", "approve_run", "enqueue_import", "resume_import", "run_import", "scheduled_import"]
 
@@ -29,7 +29,7 @@ def run_import(source_name: str, **options) -> int:
         if earlier is not None:
             logger.info("import request %s was delivered again; run #%s has it", request.request_key, earlier.pk)
             return earlier.pk
-    return run(request).pk
+    return run_request(request).pk
 
 
 def resume_import(run_id: int) -> int | None:
@@ -37,7 +37,7 @@ def resume_import(run_id: int) -> int | None:
     waiting = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.WAITING).first()
     if waiting is None:
         return None
-    return resume(waiting).pk
+    return resume_run(waiting).pk
 
 
 def scheduled_import(source_name: str) -> int:
@@ -50,7 +50,7 @@ def approve_run(run: ImportRun, user=None, *, enqueue: bool = True) -> ImportRun
     request = approve(run, user)
     if enqueue:
         return enqueue_import(request)
-    return run(request)
+    return run_request(request)
 
 
 def sweep_stale_runs() -> dict:

@@ -23,7 +23,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -218,6 +218,11 @@ class ResourceLoader(RowWriter, RelationWriter):
             with transaction.atomic():
                 self._write(items, batch)
                 send_resources_changed(changed_ids=batch.changed_ids, removed_ids=batch.removed_ids, sender="catalog")
+        except (OperationalError, InterfaceError):
+            # The database itself is away or locked, not this batch's records: retrying them one by one would
+            # only report every record as bad. The load stops; committed batches stay; a retry completes it.
+            self.lookups.rollback()
+            raise
         except Exception as exc:
             self.lookups.rollback()
             if len(items) > 1:

@@ -160,9 +160,11 @@ DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite
 DATABASES = {"default": _database_config(DATABASE_URL)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while the worker writes; a busy timeout avoids "database is locked".
+    # WAL lets the web process read while the worker writes; a writer waits up to SQLITE_BUSY_TIMEOUT seconds for
+    # another's transaction (imports commit per batch of 500, so a wait is a fraction of a second); IMMEDIATE
+    # transactions take the write lock when they begin, so two writers never deadlock upgrading a read lock.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }

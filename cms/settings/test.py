@@ -27,8 +27,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SEARCH_BROWSE_CACHE_SECONDS = 0  # one test turns it on; cached pages would outlive each test's rolled-back data
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory, so that worker processes started by integration tests can share it.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # A file, not memory, so that worker processes started by integration tests can share it; the production
+    # pragmas (WAL, synchronous=NORMAL, immediate transactions, busy timeout) from base.py are kept as they are.
     DATABASES["default"]["TEST"] = {"NAME": str(_TMP / "test.sqlite3")}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
