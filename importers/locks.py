@@ -36,13 +36,22 @@ def owner_is_dead(owner: str) -> bool:
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
+    return not process_exists(int(pid))
+
+
+def process_exists(pid: int) -> bool:
+    """True while process `pid` runs here (a zombie — killed, not yet reaped by its parent — does not run)."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:  # it exists, under another user
         return False
-    return False
+    except PermissionError:  # it exists, under another user
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill()
+        return True
 
 
 def _expiry():

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .locks import mark_dead, owner_is_dead
+from .locks import mark_dead, owner_is_dead, process_exists
 from .models import ImportLock, ImportRun
 from .queue import enqueue_import, enqueue_resume
 from .requests import ImportRequest
@@ -134,12 +133,7 @@ def remove_orphaned_temp() -> int:
         match = _TEMP_NAME.search(entry.name)
         gone = False
         if match and match["host"] == host:
-            try:
-                os.kill(int(match["pid"]), 0)
-            except ProcessLookupError:
-                gone = True
-            except PermissionError:
-                gone = False
+            gone = not process_exists(int(match["pid"]))
         try:
             old = entry.stat().st_mtime < cutoff
         except FileNotFoundError:
