@@ -309,3 +309,25 @@ def test_run_finished_is_sent_once_per_settled_run(configure):
     finally:
         run_finished.disconnect(dispatch_uid="t2")
     assert received == [(run.pk, S.SUCCEEDED)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_updates_go_out_as_each_batch_commits_not_at_the_end(configure, monkeypatch):
+    from catalog.signals import resources_changed
+
+    monkeypatch.setattr("catalog.loader.core.BATCH_SIZE", 5)
+    monkeypatch.setattr("catalog.loader.core.READ_BATCHES", 1)
+    configure(courses=[course(n) for n in range(12)])
+    seen = []
+
+    def listen(sender, changed_ids, removed_ids, **kwargs):
+        # What another connection can see when the signal arrives: the batch is committed, later ones are not.
+        seen.append((len(changed_ids), LearningResource.objects.filter(source=FAKE).count()))
+
+    resources_changed.connect(listen, dispatch_uid="per-batch")
+    try:
+        run = run_import(FAKE)
+    finally:
+        resources_changed.disconnect(dispatch_uid="per-batch")
+    assert run.status == S.SUCCEEDED
+    assert seen == [(5, 5), (5, 10), (2, 12)]
