@@ -140,3 +140,22 @@ def test_webhook_secrets_setting_forms():
         _webhook_secrets("ocw")
     with pytest.raises(SettingError, match="not valid JSON"):
         _webhook_secrets("{ocw")
+
+
+def test_a_delivery_while_the_source_is_locked_waits_and_is_imported_after(client, configure):
+    """A 202 is a promise: the delivery is kept while another run holds the source, then imported."""
+    from importers import recovery
+    from importers.locks import acquire_lock, release_lock
+
+    holder = ImportRun.objects.create(source=FAKE)
+    lock = acquire_lock(FAKE, holder)
+    response = post(client, courses_json([course(3)]))
+    assert response.status_code == 202
+    waiting = ImportRun.objects.get(source=FAKE, trigger=ImportRun.Trigger.WEBHOOK)
+    assert waiting.status == ImportRun.Status.WAITING and f"run #{holder.pk}" in waiting.message
+    assert not LearningResource.objects.filter(source=FAKE).exists()
+    release_lock(lock)
+    recovery.sweep()
+    waiting.refresh_from_db()
+    assert waiting.status == ImportRun.Status.SUCCEEDED and waiting.created == 1
+    assert LearningResource.objects.filter(source=FAKE, source_id="C00003").exists()
