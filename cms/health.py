@@ -2,8 +2,17 @@
 
 Each endpoint runs a list of checks and answers JSON: the overall status, and per check its status, the time it
 took and, on failure, the error. Every check is guarded: an endpoint reports a failure, it never raises.
+
+Liveness says only that the process answers (no database, cache or service), so an outage of a shared service
+never makes the orchestrator restart every web container; readiness takes a container out of the load balancer
+instead. `/health/full/` (and `/metrics`) are for operators: they answer only a client in OPS_INTERNAL_NETWORKS
+or one sending `Authorization: Bearer <OPS_TOKEN>`, and refuse anyone else before any check runs.
 """
 
+import functools
+import hmac
+import ipaddress
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -13,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -23,12 +32,82 @@ import httpx
 HEARTBEAT_MAX_AGE = timedelta(minutes=5)
 
 
+STARTED = time.monotonic()
+
+
+# --- who may read the operator endpoints -------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_networks(networks: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def client_is_internal(request: HttpRequest) -> bool:
+    """The direct peer's address is in OPS_INTERNAL_NETWORKS. A request that came through a proxy (it carries
+    X-Forwarded-For or Forwarded) is never trusted by address: its REMOTE_ADDR is the proxy's, not the client's."""
+    meta = request.META
+    if "HTTP_X_FORWARDED_FOR" in meta or "HTTP_FORWARDED" in meta:
+        return False
+    try:
+        address = ipaddress.ip_address(meta.get("REMOTE_ADDR", "").split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in _parsed_networks(tuple(settings.OPS_INTERNAL_NETWORKS)))
+
+
+def has_ops_token(request: HttpRequest) -> bool:
+    """The request carries `Authorization: Bearer <OPS_TOKEN>` (compared in constant time)."""
+    token = settings.OPS_TOKEN
+    scheme, _, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def ops_allowed(request: HttpRequest) -> bool:
+    return client_is_internal(request) or has_ops_token(request)
+
+
+def ops_forbidden() -> JsonResponse:
+    return JsonResponse(
+        {
+            "status": "forbidden",
+            "error": "operators only: send Authorization: Bearer <OPS_TOKEN>, or call from an address in "
+            "OPS_INTERNAL_NETWORKS",
+        },
+        status=403,
+    )
+
+
+def ops_only(view):
+    """Refuse (403) a request that is neither internal nor carries the ops token, before the view runs."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not ops_allowed(request):
+            return ops_forbidden()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- checks ------------------------------------------------------------------------------------------
+
+
 class CheckFailed(Exception):
     """A check's expected failure, with a message for the operator."""
 
 
 class Skipped(Exception):
     """The service is not configured (the embedded default is in use)."""
+
+
+def check_process() -> str:
+    """The process answers requests: nothing else is touched (liveness)."""
+    return f"pid {os.getpid()}, up {time.monotonic() - STARTED:.0f} s"
 
 
 def check_database() -> str:
@@ -145,7 +224,7 @@ def check_s3() -> str:
 Check = Callable[[], str]
 
 STARTUP: dict[str, Check] = {"migrations": check_migrations, "database": check_database, "cache": check_cache}
-LIVENESS: dict[str, Check] = {"database": check_database}
+LIVENESS: dict[str, Check] = {"process": check_process}
 READINESS: dict[str, Check] = {"database": check_database, "cache": check_cache, "broker": check_broker}
 FULL: dict[str, Check] = {
     **STARTUP,
@@ -198,4 +277,4 @@ def _endpoint(checks: dict[str, Check]):
 startup = _endpoint(STARTUP)
 liveness = _endpoint(LIVENESS)
 readiness = _endpoint(READINESS)
-full = _endpoint(FULL)
+full = ops_only(_endpoint(FULL))

@@ -6,13 +6,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import health, views
+from cms import health, metrics, views
 
 urlpatterns = [
     path("health/startup/", health.startup, name="health-startup"),
     path("health/liveness/", health.liveness, name="health-liveness"),
     path("health/readiness/", health.readiness, name="health-readiness"),
     path("health/full/", health.full, name="health-full"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path("sitemap.xml", views.sitemap, name="sitemap"),
     path("django-admin/", admin.site.urls),

@@ -9,3 +9,7 @@ class ImportersConfig(AppConfig):
     def ready(self):
         # Importing the sources package registers every source module.
         from . import sources  # noqa: F401
+        from .alerts import on_run_finished
+        from .signals import run_finished
+
+        run_finished.connect(on_run_finished, dispatch_uid="importers.alerts")

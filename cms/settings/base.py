@@ -60,7 +60,8 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 DEBUG = env.bool("DEBUG", default=False)
 # Development default only; production.py refuses to start without a real SECRET_KEY.
 SECRET_KEY = env.str("SECRET_KEY", default="")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Empty: development allows localhost (DEBUG); production refuses to start (cms/settings/production.py).
+ALLOWED_HOSTS = [host.strip() for host in env.list("ALLOWED_HOSTS", default=[]) if host.strip()]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -122,6 +123,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes and ops endpoints are answered before anything validates the Host header (cms/middleware.py),
+    # then every other request is timed for /metrics.
+    "cms.middleware.OpsEndpointsMiddleware",
+    "cms.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -568,6 +573,49 @@ LOGGING = {
         "django-q": {"level": LOG_LEVEL},
     },
 }
+
+# --- Operations: health probes, /metrics, import alerts (cms/health.py, cms/metrics.py, importers/alerts.py) ---
+
+
+def _networks(name: str, default: str) -> list[str]:
+    import ipaddress
+
+    networks = []
+    for item in env.str(name, default=default).split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise SettingError(f"{name}: {item.strip()!r} is not an IP address or CIDR network, e.g. 10.0.0.0/8")
+    return networks
+
+
+def _emails(name: str) -> list[str]:
+    from django.core.validators import validate_email
+
+    emails = [item.strip() for item in env.str(name, default="").split(",") if item.strip()]
+    for email in emails:
+        try:
+            validate_email(email)
+        except Exception:
+            raise SettingError(f"{name}: {email!r} is not an email address (comma-separated list expected)")
+    return emails
+
+
+# Clients at these addresses (comma-separated CIDRs) may read /health/full/ and /metrics without a token, and get
+# the probes (/health/startup|liveness|readiness/) answered whatever their Host header. Default: loopback only,
+# which is what a container's own HEALTHCHECK uses. Empty: no address is trusted (token only).
+OPS_INTERNAL_NETWORKS = _networks("OPS_INTERNAL_NETWORKS", "127.0.0.0/8,::1/128")
+# A bearer token (`Authorization: Bearer ...`) that opens /health/full/ and /metrics from anywhere; empty: none.
+OPS_TOKEN = env.str("OPS_TOKEN", default="")
+# prometheus-client reads this itself: a folder shared by the web server's worker processes (empty and new at each
+# start), so the request-latency histogram adds up across gunicorn workers. Empty: one process's own numbers.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise SettingError(f"PROMETHEUS_MULTIPROC_DIR {PROMETHEUS_MULTIPROC_DIR!r} is not an existing folder")
+# Import runs that fail or stop for review are mailed here (comma-separated); empty: the ADMINS, if any.
+IMPORT_ALERT_EMAILS = _emails("IMPORT_ALERT_EMAILS")
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")

@@ -8,7 +8,11 @@ if not SECRET_KEY:
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise SettingError("SECRET_KEY is too short: use at least 50 random characters")
 if not ALLOWED_HOSTS:
-    raise SettingError("ALLOWED_HOSTS is required in production: a comma-separated list of host names")
+    raise SettingError(
+        "ALLOWED_HOSTS is required in production: the comma-separated host names the site is served under, "
+        "e.g. ALLOWED_HOSTS=learn.example.org (health probes from OPS_INTERNAL_NETWORKS work without it)"
+    )
+# ALLOWED_HOSTS=* is accepted but `manage.py check --deploy` warns about it (cms/checks.py, learnhub.W001).
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -35,7 +35,7 @@ def test_healthy_endpoints_answer_200_with_timed_checks(client, url, alive_worke
 
 def test_each_endpoint_runs_its_own_checks(client, alive_workers):
     assert set(client.get("/health/startup/").json()["checks"]) == {"migrations", "database", "cache"}
-    assert set(client.get("/health/liveness/").json()["checks"]) == {"database"}
+    assert set(client.get("/health/liveness/").json()["checks"]) == {"process"}
     assert set(client.get("/health/readiness/").json()["checks"]) == {"database", "cache", "broker"}
     full = client.get("/health/full/").json()["checks"]
     assert set(full) == {
@@ -91,11 +91,31 @@ def test_unreachable_database_gives_503_naming_the_database(client, monkeypatch)
         raise OperationalError("connection refused (simulated outage)")
 
     monkeypatch.setattr(connection, "cursor", refuse)
-    response = client.get("/health/liveness/")
+    response = client.get("/health/readiness/")
     assert response.status_code == 503
     body = response.json()
-    assert body["failing"] == ["database"]
+    assert body["failing"] == ["database", "broker"]  # the embedded broker is a database table
     assert "connection refused" in body["checks"]["database"]["error"]
+
+
+def test_liveness_touches_no_database_cache_or_service(client, monkeypatch, django_assert_num_queries):
+    """A database or cache outage must not make the orchestrator restart every web container."""
+    from django.core.cache import cache
+    from django.db.utils import OperationalError
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused (simulated outage)")
+
+    monkeypatch.setattr(connections["default"], "cursor", refuse)
+    monkeypatch.setattr(cache, "set", refuse)
+    monkeypatch.setattr(cache, "get", refuse)
+    with django_assert_num_queries(0):
+        response = client.get("/health/liveness/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["process"]["status"] == "ok"
+    assert body["checks"]["process"]["detail"].startswith("pid ")
 
 
 def test_full_reports_missing_worker_heartbeat(client):
@@ -166,3 +186,90 @@ def test_s3_bucket_check_over_http(client, alive_workers, s3_server, settings):
     present = client.get("/health/full/")
     assert present.status_code == 200
     assert present.json()["checks"]["s3"]["detail"] == "bucket learnhub-health"
+
+
+# --- probes and operator endpoints: Host header and access ------------------------------------------------------
+
+
+@override_settings(ALLOWED_HOSTS=["learn.example.org"])
+@pytest.mark.parametrize("url", ["/health/startup/", "/health/liveness/", "/health/readiness/"])
+def test_probes_from_loopback_answer_whatever_the_host_header(client, url):
+    """A container's HEALTHCHECK calls 127.0.0.1 with Host 127.0.0.1:8000, which ALLOWED_HOSTS does not name."""
+    response = client.get(url, HTTP_HOST="127.0.0.1:8000", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "ok"
+    assert client.get(url, HTTP_HOST="evil.example.net", REMOTE_ADDR="::1").status_code == 200
+
+
+@override_settings(ALLOWED_HOSTS=["learn.example.org"])
+def test_probe_from_outside_still_validates_the_host(client):
+    assert client.get("/health/liveness/", HTTP_HOST="evil.example.net", REMOTE_ADDR="203.0.113.9").status_code == 400
+    ok = client.get("/health/liveness/", HTTP_HOST="learn.example.org", REMOTE_ADDR="203.0.113.9")
+    assert ok.status_code == 200
+
+
+@override_settings(ALLOWED_HOSTS=["learn.example.org"], OPS_INTERNAL_NETWORKS=["10.20.0.0/16"])
+def test_probes_from_a_configured_internal_network(client):
+    """Kubernetes probes come from the node's address, not loopback: its network can be listed."""
+    assert client.get("/health/liveness/", HTTP_HOST="10.20.3.4:8000", REMOTE_ADDR="10.20.0.1").status_code == 200
+    assert client.get("/health/liveness/", HTTP_HOST="10.20.3.4:8000", REMOTE_ADDR="127.0.0.1").status_code == 400
+
+
+def _outbound_calls(monkeypatch):
+    calls = []
+    import cms.health
+
+    def record(url, **kwargs):
+        calls.append(url)
+        raise AssertionError("no outbound call expected")
+
+    monkeypatch.setattr(cms.health, "_http_get", record)
+    return calls
+
+
+@override_settings(TIKA_SERVER_URL="http://127.0.0.1:1", OPS_TOKEN="s3cret-ops-token")
+@pytest.mark.parametrize("url", ["/health/full/", "/metrics"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": "Basic s3cret-ops-token"}],
+    ids=["no-token", "wrong-token", "wrong-scheme"],
+)
+def test_operator_endpoints_refuse_outsiders_before_any_check(client, monkeypatch, url, headers):
+    calls = _outbound_calls(monkeypatch)
+    response = client.get(url, REMOTE_ADDR="203.0.113.9", HTTP_HOST="learn.example.org", **headers)
+    assert response.status_code == 403
+    assert "OPS_TOKEN" in response.json()["error"]
+    assert calls == []
+
+
+@override_settings(OPS_TOKEN="s3cret-ops-token", ALLOWED_HOSTS=["learn.example.org"])
+@pytest.mark.parametrize("url", ["/health/full/", "/metrics"])
+def test_operator_endpoints_open_to_the_token_from_anywhere(client, alive_workers, url):
+    response = client.get(
+        url, REMOTE_ADDR="203.0.113.9", HTTP_HOST="10.0.0.5:8000", HTTP_AUTHORIZATION="Bearer s3cret-ops-token"
+    )
+    assert response.status_code == 200, response.content
+
+
+@override_settings(OPS_TOKEN="")
+def test_an_empty_token_setting_opens_nothing(client):
+    response = client.get("/health/full/", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer ")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/health/full/", "/metrics"])
+def test_operator_endpoints_open_to_internal_addresses(client, alive_workers, url):
+    assert client.get(url, REMOTE_ADDR="127.0.0.1").status_code == 200
+    assert client.get(url, REMOTE_ADDR="::ffff:127.0.0.1").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/health/full/", "/metrics"])
+def test_a_proxied_request_is_not_trusted_by_address(client, url):
+    """Behind a reverse proxy on the same host every client looks like 127.0.0.1; the forwarding header tells."""
+    assert client.get(url, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
+    assert client.get(url, REMOTE_ADDR="127.0.0.1", HTTP_FORWARDED="for=203.0.113.9").status_code == 403
+
+
+@override_settings(OPS_INTERNAL_NETWORKS=[])
+def test_no_internal_network_means_token_only(client):
+    assert client.get("/health/full/", REMOTE_ADDR="127.0.0.1").status_code == 403
