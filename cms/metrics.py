@@ -14,18 +14,16 @@ Two kinds of numbers:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.db.models import Count, Max, Min
+from django.db.models import Count
 from django.http import HttpResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -40,10 +38,21 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 
-# Finished import runs of this window feed the duration histogram (at most RUN_DURATION_LIMIT of them).
-RUN_DURATION_WINDOW = timedelta(days=7)
-RUN_DURATION_LIMIT = 5000
-RUN_DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600)
+# Families other apps contribute (importers: runs and durations; search: embedding lag), registered from their
+# AppConfig.ready() so that cms never imports them.
+_FAMILIES: dict[str, Callable[[], Iterator[Metric]]] = {}
+
+
+def register_family(name: str, collect: Callable[[], Iterator[Metric]]) -> None:
+    """Add a family of metrics collected at scrape time; `collect()` yields prometheus_client Metric objects."""
+    _FAMILIES[name] = collect
+
+
+def histogram_buckets(values: list[float], bounds) -> list[list]:
+    """Cumulative buckets for HistogramMetricFamily.add_metric from raw values."""
+    buckets = [[f"{float(bound)}", sum(1 for v in values if v <= bound)] for bound in bounds]
+    buckets.append(["+Inf", len(values)])
+    return buckets
 
 
 def _label(value) -> str:
@@ -64,10 +73,8 @@ class LearnhubCollector(Collector):
         )
         for family, collect in (
             ("queue_depth", self.queue_depth),
-            ("import_runs", self.import_runs),
-            ("import_run_durations", self.import_run_durations),
             ("resources", self.resources),
-            ("embedding_lag", self.embedding_lag),
+            *_FAMILIES.items(),
         ):
             try:
                 metrics = list(collect())
@@ -87,53 +94,6 @@ class LearnhubCollector(Collector):
             depth.add_metric([queue], _broker(queue).queue_size() or 0)
         yield depth
 
-    def import_runs(self) -> Iterator[Metric]:
-        from importers.models import ImportRun
-
-        runs = GaugeMetricFamily(
-            "learnhub_import_runs", "Import runs in the run history (dry runs excluded).", labels=["source", "status"]
-        )
-        last = GaugeMetricFamily(
-            "learnhub_import_run_last_finished_timestamp_seconds",
-            "When the latest run of the source with the status finished (Unix time).",
-            labels=["source", "status"],
-        )
-        rows = (
-            ImportRun.objects.filter(dry_run=False)
-            .order_by()
-            .values("source", "status")
-            .annotate(count=Count("pk"), last=Max("finished_at"))
-        )
-        for row in rows:
-            runs.add_metric([row["source"], row["status"]], row["count"])
-            if row["last"] is not None:
-                last.add_metric([row["source"], row["status"]], row["last"].timestamp())
-        yield runs
-        yield last
-
-    def import_run_durations(self) -> Iterator[Metric]:
-        from importers.models import ImportRun
-
-        since = timezone.now() - RUN_DURATION_WINDOW
-        rows = (
-            ImportRun.objects.filter(dry_run=False, finished_at__gte=since)
-            .order_by("-finished_at")
-            .values_list("source", "started_at", "finished_at")[:RUN_DURATION_LIMIT]
-        )
-        durations: dict[str, list[float]] = {}
-        for source, started, finished in rows:
-            durations.setdefault(source, []).append(max(0.0, (finished - started).total_seconds()))
-        family = HistogramMetricFamily(
-            "learnhub_import_run_duration_seconds",
-            f"Duration of the import runs that finished in the last {RUN_DURATION_WINDOW.days} days, per source.",
-            labels=["source"],
-        )
-        for source, values in sorted(durations.items()):
-            buckets = [[_bucket(bound), sum(1 for v in values if v <= bound)] for bound in RUN_DURATION_BUCKETS]
-            buckets.append(["+Inf", len(values)])
-            family.add_metric([source], buckets, sum(values))
-        yield family
-
     def resources(self) -> Iterator[Metric]:
         from catalog.models import LearningResource
 
@@ -146,46 +106,6 @@ class LearnhubCollector(Collector):
         for row in rows:
             family.add_metric([row["source"], _label(row["published"])], row["count"])
         yield family
-
-    def embedding_lag(self) -> Iterator[Metric]:
-        """What the next embedding job will pick up: rows changed since the start of the last successful job
-        (search.vectors.jobs), everything when no job has succeeded yet."""
-        from catalog.models import ContentFile, LearningResource
-        from search.models import EmbeddingRun
-
-        last = (
-            EmbeddingRun.objects.filter(status=EmbeddingRun.Status.SUCCEEDED)
-            .order_by("-started_at", "-pk")
-            .values_list("started_at", flat=True)
-            .first()
-        )
-        pending = GaugeMetricFamily(
-            "learnhub_embedding_pending", "Rows changed since the last successful embedding job began.", labels=["kind"]
-        )
-        oldest = GaugeMetricFamily(
-            "learnhub_embedding_oldest_pending_age_seconds",
-            "Age of the oldest change the embedding job has not yet picked up (0: nothing pending).",
-            labels=["kind"],
-        )
-        now = timezone.now()
-        for kind, model in (("resources", LearningResource), ("content_files", ContentFile)):
-            queryset = model.objects.order_by()
-            if last is not None:
-                queryset = queryset.filter(updated_at__gte=last)
-            row = queryset.aggregate(count=Count("pk"), oldest=Min("updated_at"))
-            pending.add_metric([kind], row["count"])
-            oldest.add_metric([kind], (now - row["oldest"]).total_seconds() if row["oldest"] else 0)
-        yield pending
-        yield oldest
-        yield GaugeMetricFamily(
-            "learnhub_embedding_last_success_timestamp_seconds",
-            "When the last successful embedding job began (Unix time; 0: never).",
-            value=last.timestamp() if last else 0,
-        )
-
-
-def _bucket(bound: float) -> str:
-    return f"{float(bound)}"
 
 
 _brokers: dict = {}

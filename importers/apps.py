@@ -13,3 +13,10 @@ class ImportersConfig(AppConfig):
         from .signals import run_finished
 
         run_finished.connect(on_run_finished, dispatch_uid="importers.alerts")
+
+        from cms.metrics import register_family
+
+        from .metrics import import_run_durations, import_runs
+
+        register_family("import_runs", import_runs)
+        register_family("import_run_durations", import_run_durations)

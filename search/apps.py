@@ -15,3 +15,9 @@ class SearchConfig(AppConfig):
 
         sync.connect_feed_items()
         register_provider(similar_resource_ids)
+
+        from cms.metrics import register_family
+
+        from .metrics import embedding_lag
+
+        register_family("embedding_lag", embedding_lag)
