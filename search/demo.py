@@ -1,6 +1,8 @@
 """Demo search setup for `make run`: a few synonyms, the search index and an embedding job, so that lexical,
 semantic and hybrid search work."""
 
+from django.utils import timezone
+
 from .documents import all_documents, document_count
 from .engines import get_engine
 from .models import Synonym
@@ -30,5 +32,14 @@ def load_search(log) -> None:
         log(f"indexed {written} documents with the {engine.name} search engine")
     from cms.tasks import enqueue
 
+    from .models import EmbeddingRun
+
+    # Only the demo's own workers embed here, and they are not running while it loads: a run still "running" was
+    # cut short by a stopped `make run` and would otherwise hold off every job for six hours.
+    interrupted = EmbeddingRun.objects.filter(status=EmbeddingRun.Status.RUNNING).update(
+        status=EmbeddingRun.Status.FAILED, finished_at=timezone.now(), error="interrupted: the workers were stopped"
+    )
+    if interrupted:
+        log(f"marked {interrupted} interrupted embedding run(s) as failed")
     enqueue("search.vectors.jobs.scheduled_embedding_job", queue="embeddings", task_name="demo: embed the catalogue")
     log("queued an embedding job on the embeddings queue (semantic search works once it has run)")

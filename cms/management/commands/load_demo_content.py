@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.utils.module_loading import import_string
 
 from cms.management.base import LearnhubCommand, require_migrated
@@ -20,7 +21,12 @@ class Command(LearnhubCommand):
         "(as `manage.py setup` does). Safe to run again: it only adds what is missing."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--migrate", action="store_true", help="Apply the migrations first (what `make run` does).")
+
+    def handle(self, *args, migrate=False, **options):
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=self.verbosity, stdout=self.stdout)
         require_migrated()
         schedules = ensure_default_schedules()
         self.log(f"{len(schedules)} schedules in place (heartbeats, embeddings, imports, publishing, sweeps).")
