@@ -2,14 +2,24 @@
 
 import logging
 
-# django-q2 logs every scheduled task it creates, starts and finishes at INFO: with a heartbeat schedule per queue
-# every minute that is ~12 lines a minute from idle workers. Those records (and the bare "Enqueued [queue] id" line
-# that follows each task creation) are demoted to DEBUG.
-ROUTINE_MARKERS = ("heartbeat:", "cms.tasks.record_heartbeat", "Enqueued [")
+# django-q2 logs every scheduled task it creates, starts and finishes at INFO. The every-minute housekeeping
+# schedules (a heartbeat per queue, scheduled publishing, the stale import-run sweep) would make idle workers print
+# a dozen or more lines a minute, so their records (and the bare "Enqueued [queue] id" line that follows each task
+# creation) are demoted to DEBUG. Failures are ERROR records and stay.
+ROUTINE_MARKERS = (
+    "heartbeat:",
+    "cms.tasks.record_heartbeat",
+    "wagtail:publish_scheduled",
+    "cms.tasks.publish_scheduled",
+    "importers:sweep_stale_runs",
+    "importers.tasks.sweep_stale_runs",
+    "Enqueued [",
+)
 
 
 class DemoteRoutineTaskLogs(logging.Filter):
-    """Turn django-q2's INFO records about heartbeats into DEBUG records: dropped unless the logger shows DEBUG."""
+    """Turn django-q2's INFO records about routine schedules into DEBUG records: dropped unless the logger shows
+    DEBUG."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno != logging.INFO:

@@ -1,4 +1,5 @@
-"""Idle workers stay quiet: django-q2's lines about heartbeat tasks are DEBUG records, other task lines INFO."""
+"""Idle workers stay quiet: django-q2's lines about the every-minute schedules (heartbeats, publishing, sweeps) are
+DEBUG records, other task lines INFO, failures ERROR."""
 
 import logging
 
@@ -38,6 +39,8 @@ def test_heartbeat_lines_are_dropped_at_info(django_q_logger):
     logger.info("Process-2 processing alpha-bravo 'cms.tasks.record_heartbeat' [heartbeat:default]")
     logger.info("Processed 'cms.tasks.record_heartbeat' (alpha-bravo)")
     logger.info("Enqueued [learnhub:default] 42")
+    logger.info("Process-1 created task echo from schedule [wagtail:publish_scheduled]")
+    logger.info("Processed 'importers.tasks.sweep_stale_runs' (foxtrot)")
     logger.info("Process-2 processing charlie 'search.tasks.update_pages'")
     logger.error("Failed 'cms.tasks.record_heartbeat' (delta) - database is locked")
     assert [(r.levelname, r.getMessage()) for r in records] == [
