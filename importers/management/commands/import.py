@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from importers.errors import ImporterError, SourceNotFound
+from importers.errors import SourceNotFound
 from importers.models import ImportRun
 from importers.registry import all_sources
 from importers.runner import Progress as RunProgress
@@ -25,6 +25,8 @@ class _DropImporterTracebacks(logging.Filter):
     one-line error say the same, so an expected importer error's traceback is left out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from importers.errors import ImporterError
+
         if record.exc_info and isinstance(record.exc_info[1], ImporterError):
             record.exc_info = record.exc_text = None
         return True
