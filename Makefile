@@ -1,54 +1,73 @@
-# Learnhub — `make help` lists the targets.
+# Learnhub — `make help` lists the targets. Every target can be run again, and beside a running `make run`:
+# a healthy .venv is synced in place, never deleted.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
+export PATH := $(HOME)/.local/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+UV_VERSION := uv>=0.10,<1
 
-# The first interpreter >= 3.11 that actually runs (a pyenv shim on PATH may exist and be broken).
+# The interpreter for a new .venv: the real path of the first Python >= 3.11 that runs. A pyenv shim's own path
+# would make uv think .venv was built from another interpreter and recreate it on every target.
 PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
-	  $$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && command -v $$p && break; done)
+	  $$p -c 'import sys; assert sys.version_info >= (3, 11); print(sys.executable)' 2>/dev/null && break; done)
+
+# uv sync into .venv: with no interpreter request while .venv's own works (so uv keeps it), else with $(PYTHON).
+define uv_sync
+	@if $(PY) -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then \
+	  uv sync --frozen --quiet $(1); \
+	else \
+	  test -n "$(PYTHON)" || { echo "No Python >= 3.11 found on PATH: install one (python3.11 or newer)"; exit 1; }; \
+	  echo "Creating $(VENV) with $(PYTHON)"; \
+	  uv sync --frozen --quiet --python "$(PYTHON)" $(1); \
+	fi
+endef
 
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: uv
-uv:
-	@command -v uv >/dev/null 2>&1 || { test -n "$(PYTHON)" || { echo "No Python >= 3.11 found"; exit 1; }; \
-	  $(PYTHON) -m pip install --quiet --user 'uv>=0.9,<1' || $(PYTHON) -m pip install --quiet 'uv>=0.9,<1'; }
+uv: # uv >= 0.10 (it reads [tool.uv] exclude-dependencies), installed with pip --user when missing or older
+	@v=$$(uv --version 2>/dev/null | cut -d' ' -f2); \
+	if [ -z "$$v" ] || [ "$$(printf '%s\n' 0.10 "$$v" | sort -V | head -n1)" != 0.10 ]; then \
+	  test -n "$(PYTHON)" || { echo "No Python >= 3.11 found on PATH"; exit 1; }; \
+	  echo "Installing $(UV_VERSION) into ~/.local/bin"; \
+	  $(PYTHON) -m pip install --quiet --user '$(UV_VERSION)' 2>/dev/null || $(PYTHON) -m pip install --quiet '$(UV_VERSION)'; \
+	fi
 
 .PHONY: install
-install: uv ## Create .venv and install the locked runtime dependencies
-	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 interpreter found on PATH"; exit 1; }
-	@PATH="$$HOME/.local/bin:$$PATH" uv sync --frozen --no-dev --inexact --python "$(PYTHON)"
+install: uv ## Install the locked runtime dependencies into .venv (keeps dev tools already there)
+	$(call uv_sync,--no-dev --inexact)
 
 .PHONY: install-dev
-install-dev: uv
-	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 interpreter found on PATH"; exit 1; }
-	@PATH="$$HOME/.local/bin:$$PATH" uv sync --frozen --python "$(PYTHON)"
+install-dev: uv ## Install the runtime and dev dependencies into .venv
+	$(call uv_sync,)
 
 .PHONY: migrate
-migrate:
+migrate: install ## Apply the database migrations
 	$(PY) manage.py migrate --no-input
 
+.PHONY: setup
+setup: migrate ## Migrate and create the default schedules (what a deploy's release step runs)
+	$(PY) manage.py setup
+
 .PHONY: demo
-demo: ## Load the demo content (idempotent)
+demo: migrate ## Load the demo content and the default schedules (idempotent)
 	$(PY) manage.py load_demo_content
 
+.PHONY: admin
+admin: install ## Set a new password for the demo admin and print it (DEMO_ADMIN_PASSWORD if set)
+	@$(PY) manage.py demo_admin
+
 .PHONY: run
-run: install migrate demo ## Install, migrate, load demo content, serve on http://127.0.0.1:8000 with task workers
-	@echo "Serving on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/). Ctrl-C stops everything."
-	@trap 'kill 0' INT TERM EXIT; \
-	  Q_CLUSTER_NAME=default $(PY) manage.py qcluster & \
-	  Q_CLUSTER_NAME=content $(PY) manage.py qcluster & \
-	  Q_CLUSTER_NAME=embeddings $(PY) manage.py qcluster & \
-	  $(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
-	  wait
+run: install ## Migrate, load the demo content, serve http://127.0.0.1:8000 with a worker per queue (Ctrl-C stops)
+	@$(PY) scripts/run.py --host $(HOST) --port $(PORT) $(if $(VERBOSE),--verbose)
 
 .PHONY: lint
 lint: ## ruff check, ruff format --check, manage.py check, makemigrations --check

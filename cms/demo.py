@@ -42,17 +42,29 @@ STANDARD_PAGES = [
 
 
 def ensure_admin(log) -> None:
+    """Create the demo admin once. DEMO_ADMIN_PASSWORD, when set, is its password on every run (a later run puts it
+    back); otherwise a new admin gets a random password, printed once, and an existing one is left alone
+    (`manage.py demo_admin` sets a new password)."""
     User = get_user_model()
     username = settings.DEMO_ADMIN_USERNAME
-    if User.objects.filter(username=username).exists():
-        log(f"Admin user {username!r} exists; left unchanged.")
+    wanted = settings.DEMO_ADMIN_PASSWORD
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        if wanted and not user.check_password(wanted):
+            user.set_password(wanted)
+            user.save(update_fields=["password"])
+            log(f"Admin user {username!r} exists; its password was set from DEMO_ADMIN_PASSWORD.")
+        elif wanted:
+            log(f"Admin user {username!r} exists; its password is DEMO_ADMIN_PASSWORD.")
+        else:
+            log(f"Admin user {username!r} exists; left unchanged.")
         return
-    password = settings.DEMO_ADMIN_PASSWORD or secrets.token_urlsafe(12)
+    password = wanted or secrets.token_urlsafe(12)
     User.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
-    if settings.DEMO_ADMIN_PASSWORD:
+    if wanted:
         log(f"Created admin user {username!r} with the password from DEMO_ADMIN_PASSWORD.")
     else:
-        log(f"Created admin user {username!r} with password {password!r} (shown once; change it in the admin).")
+        log(f"Created admin user {username!r} with password {password!r} (shown once; `make admin` sets a new one).")
 
 
 def ensure_home_page(log) -> HomePage:

@@ -1,4 +1,6 @@
-"""Demo loader (manage.py load_demo_content): a django-q2 schedule for every registered import source.
+"""Demo loader (manage.py load_demo_content): lists the import schedule of every registered source, saying which
+content sources are idle. The schedules themselves come from `cms.tasks.ensure_default_schedules` (`manage.py
+setup`), which the demo loader runs first; `sync_import_schedules` only returns them here.
 
 Content-file sources (kind "content") are scheduled like the others on the content queue; while their location is
 not configured (or its folder is missing) their runs succeed doing nothing, and the log says so.

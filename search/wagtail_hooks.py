@@ -1,4 +1,4 @@
-"""Admin: the synonym list, editable as a snippet (Snippets → Search synonyms), and the embedding-run history."""
+"""Admin: the synonym list (a snippet with its own menu item, "Search synonyms"), and the embedding-run history."""
 
 from django.utils.html import format_html
 
@@ -14,7 +14,9 @@ class SynonymViewSet(SnippetViewSet):
     model = Synonym
     icon = "search"
     menu_label = "Search synonyms"
-    add_to_admin_menu = False
+    menu_name = "search-synonyms"
+    add_to_admin_menu = True
+    menu_order = 850  # after Imports (800)
     list_display = ["__str__", "note", "updated_at"]
     search_fields = ["terms", "note"]
 

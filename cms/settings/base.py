@@ -449,7 +449,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Demo-content admin account; the password is generated and printed once when not set.
+# Demo-content admin account: DEMO_ADMIN_PASSWORD, when set, is its password on every demo load; unset, a new
+# admin gets a random password printed once (`make admin` / `manage.py demo_admin` sets a new one).
 DEMO_ADMIN_USERNAME = env.str("DEMO_ADMIN_USERNAME", default="admin")
 DEMO_ADMIN_PASSWORD = env.str("DEMO_ADMIN_PASSWORD", default="")
 
@@ -565,12 +566,15 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    "filters": {"routine_tasks": {"()": "cms.logging.DemoteRoutineTaskLogs"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
-        "django-q": {"level": LOG_LEVEL},
+        # A handler of our own keeps django-q2 from adding its own (our format, JSON in production); heartbeat
+        # records are DEBUG.
+        "django-q": {"level": LOG_LEVEL, "handlers": ["stdout"], "propagate": False, "filters": ["routine_tasks"]},
     },
 }
 

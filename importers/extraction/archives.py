@@ -203,9 +203,12 @@ def safe_extract(archive: Path | str, dest: Path | str, limits: ArchiveLimits | 
     limit with the reason.
 
     On any refusal of the whole archive the partly written files are removed and `ArchiveError` says which entry
-    and why.
+    and why. A path that is not a file raises FileNotFoundError ("no such file: PATH").
     """
     archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        # Missing is not corrupt: an OSError, so a content run retries it instead of remembering it as failed.
+        raise FileNotFoundError(f"no such file: {archive}")
     dest.mkdir(parents=True, exist_ok=True)
     dest = dest.resolve()
     budget = _Budget(limits or ArchiveLimits())

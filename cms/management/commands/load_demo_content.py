@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
 from django.utils.module_loading import import_string
 
-from cms.tasks import ensure_core_schedules
+from cms.management.base import LearnhubCommand, require_migrated
+from cms.tasks import ensure_default_schedules
 
 # Each app adds its loader here, in dependency order (catalogue before the pages that show it).
 DEMO_LOADERS = [
@@ -14,12 +15,22 @@ DEMO_LOADERS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Create demo content (admin user, pages, catalogue, news). Safe to run again: it only adds what is missing."
+class Command(LearnhubCommand):
+    help = (
+        "Create demo content (admin user, pages, catalogue, news, search synonyms) and the default schedules "
+        "(as `manage.py setup` does). Safe to run again: it only adds what is missing."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--migrate", action="store_true", help="Apply the migrations first (what `make run` does).")
+
+    def handle(self, *args, migrate=False, **options):
+        if migrate:
+            call_command("migrate", interactive=False, verbosity=self.verbosity, stdout=self.stdout)
+        require_migrated()
+        schedules = ensure_default_schedules()
+        self.log(f"{len(schedules)} schedules in place (heartbeats, embeddings, imports, publishing, sweeps).")
         for dotted in DEMO_LOADERS:
-            self.stdout.write(self.style.MIGRATE_HEADING(f"{dotted}:"))
-            import_string(dotted)(lambda message: self.stdout.write(f"  {message}"))
-        ensure_core_schedules()
-        self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+            self.log(self.style.MIGRATE_HEADING(f"{dotted}:"))
+            import_string(dotted)(lambda message: self.log(f"  {message}"))
+        self.log(self.style.SUCCESS("Demo content is ready."))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from rich.console import Console
@@ -15,6 +19,30 @@ from importers.registry import all_sources
 from importers.runner import Progress as RunProgress
 from importers.runner import run_import
 from importers.schedules import describe, schedules_by_source
+
+
+class _DropImporterTracebacks(logging.Filter):
+    """The runner logs a failed run with its traceback (for workers' logs); at the command line the summary and the
+    one-line error say the same, so an expected importer error's traceback is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from importers.errors import ImporterError
+
+        if record.exc_info and isinstance(record.exc_info[1], ImporterError):
+            record.exc_info = record.exc_text = None
+        return True
+
+
+@contextlib.contextmanager
+def _runner_tracebacks_hidden(unless: bool = False):
+    runner_logger = logging.getLogger("importers.runner")
+    quiet = _DropImporterTracebacks()
+    if not unless:
+        runner_logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        runner_logger.removeFilter(quiet)
 
 
 class _BarProgress(RunProgress):
@@ -62,6 +90,8 @@ class Command(BaseCommand):
         source = options["source"]
         if not source:
             raise CommandError("give a source name, or --list to see them")
+        if options["file"] and not Path(options["file"]).exists():
+            raise CommandError(f"no such file or folder: {options['file']}")
         show_bar = not options["no_progress"] and console.is_terminal
         bar = Progress(
             SpinnerColumn(),
@@ -74,7 +104,7 @@ class Command(BaseCommand):
             disable=not show_bar,
         )
         try:
-            with bar:
+            with bar, _runner_tracebacks_hidden(unless=options["traceback"]):
                 run = run_import(
                     source,
                     trigger=ImportRun.Trigger.CLI,

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import LearningResource
@@ -23,6 +25,9 @@ class Command(BaseCommand):
             resource = LearningResource.objects.filter(pk=options["resource"]).first()
             if resource is None:
                 raise CommandError(f"no resource with id {options['resource']}")
+        missing = [path for path in options["archives"] if not Path(path).is_file()]
+        if missing:
+            raise CommandError(f"no such file: {', '.join(missing)}")
         failures = 0
         for path in track(options["archives"], description="Importing archives", console=None):
             try:

@@ -1,11 +1,20 @@
 """Embed the catalogue into the vector store: what changed since the last successful run, or everything."""
 
+import argparse
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tqdm import tqdm
 
 from cms.tasks import enqueue
 from search.vectors.jobs import EmbeddingJobBusy, run_embedding_job
+
+
+def _positive(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return number
 
 
 class Command(BaseCommand):
@@ -20,7 +29,7 @@ class Command(BaseCommand):
         mode.add_argument("--changed", dest="mode", action="store_const", const="changed", default="changed")
         mode.add_argument("--all", dest="mode", action="store_const", const="all")
         parser.add_argument("--async", dest="run_async", action="store_true", help="Queue the job on the worker.")
-        parser.add_argument("--batch-size", type=int, default=None, help="Texts per encoder call.")
+        parser.add_argument("--batch-size", type=_positive, default=None, help="Texts per encoder call.")
         parser.add_argument("--no-progress", action="store_true", help="Do not show progress bars.")
 
     def handle(self, *args, mode="changed", run_async=False, batch_size=None, no_progress=False, **options):

@@ -2,16 +2,22 @@
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import CommandError
 
+from opensearchpy.exceptions import OpenSearchException
 from tqdm import tqdm
 
+from cms.management.base import LearnhubCommand
 from cms.tasks import enqueue
 from search.documents import all_documents, document_count
 from search.engines import get_engine
+from search.engines.base import SearchUnavailable
 
 
-class Command(BaseCommand):
+class Command(LearnhubCommand):
+    # The index is left as it was: the new one is swapped in only when complete.
+    expected_errors = (SearchUnavailable, OpenSearchException)
     help = "Rebuild the search index (public resources, live pages, news items) and swap it in atomically."
 
     def add_arguments(self, parser):
@@ -24,6 +30,10 @@ class Command(BaseCommand):
             task_id = enqueue("search.tasks.rebuild_index", task_name="search: rebuild")
             self.stdout.write(f"Queued the rebuild as task {task_id} on the default queue.")
             return
+        if (engine or settings.SEARCH_ENGINE) == "opensearch" and not settings.OPENSEARCH_URL:
+            raise CommandError(
+                "the opensearch engine needs OPENSEARCH_URL (the server's URL); or use --engine database"
+            )
         search_engine = get_engine(engine)
         total = document_count()
         started = time.monotonic()
