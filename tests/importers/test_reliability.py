@@ -331,3 +331,20 @@ def test_index_updates_go_out_as_each_batch_commits_not_at_the_end(configure, mo
         resources_changed.disconnect(dispatch_uid="per-batch")
     assert run.status == S.SUCCEEDED
     assert seen == [(5, 5), (5, 10), (2, 12)]
+
+
+def test_every_default_schedule_names_a_function_that_exists_and_the_sweep_runs_from_it():
+    from django.utils.module_loading import import_string
+
+    from django_q.models import Schedule
+
+    from cms.tasks import ensure_default_schedules
+
+    ensure_default_schedules()
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {"importers:sweep_stale_runs", "wagtail:publish_scheduled"} <= names
+    for schedule in Schedule.objects.all():
+        assert callable(import_string(schedule.func)), schedule.name
+    sweep = Schedule.objects.get(name="importers:sweep_stale_runs")
+    assert sweep.cluster == "default" and sweep.minutes == 1
+    assert set(import_string(sweep.func)()) == {"dead", "resumed", "temp_removed"}
