@@ -306,6 +306,16 @@ IMPORTER_HTTP_TIMEOUT = env.float("IMPORTER_HTTP_TIMEOUT", default=30.0)
 IMPORTER_HTTP_RETRIES = env.int("IMPORTER_HTTP_RETRIES", default=3)
 IMPORTER_HTTP_BACKOFF = env.float("IMPORTER_HTTP_BACKOFF", default=1.0)
 IMPORTER_MAX_DOCUMENT_BYTES = env.int("IMPORTER_MAX_DOCUMENT_BYTES", default=200 * 1024 * 1024)
+# Bad input stops at the door (issue 12): the longest text an imported record may carry per field, in characters.
+# A longer value is that record's error (source id, field, limit), never truncated, never stored. Titles are also
+# bounded by their column (512). Description: resource description/full_description and news summaries; body:
+# news content; other: free-form text without a column of its own (extra values, feed categories). A feed's share
+# of items a snapshot may remove before it needs review defaults to the catalogue's guard.
+IMPORT_MAX_TITLE_CHARS = env.int("IMPORT_MAX_TITLE_CHARS", default=512)
+IMPORT_MAX_DESCRIPTION_CHARS = env.int("IMPORT_MAX_DESCRIPTION_CHARS", default=100_000)
+IMPORT_MAX_BODY_CHARS = env.int("IMPORT_MAX_BODY_CHARS", default=1_000_000)
+IMPORT_MAX_OTHER_TEXT_CHARS = env.int("IMPORT_MAX_OTHER_TEXT_CHARS", default=10_000)
+NEWS_UNPUBLISH_GUARD = env.float("NEWS_UNPUBLISH_GUARD", default=CATALOG_UNPUBLISH_GUARD)
 # A run's lock expires this many seconds after its last sign of life (a worker that died frees its source).
 IMPORT_LOCK_TIMEOUT = env.int("IMPORT_LOCK_TIMEOUT", default=1800)
 
