@@ -127,9 +127,9 @@ def load_feed_items(
     - An item whose date could not be read keeps the time of the import and `date_estimated=True`; that time is
       not part of the change check, so a re-import leaves it alone.
     - With `full_snapshot`, items that vanished from the feed are removed, guarded as the catalogue is: when more
-      than `unpublish_guard` (default settings.NEWS_UNPUBLISH_GUARD) of the feed's items would go, or the feed
-      returned no valid item, nothing is removed and the result `needs_review` (`force` removes anyway, except
-      for an empty feed). `guard_verdict` and `would_unpublish_count` say what the guard saw.
+      than `unpublish_guard` (default settings.NEWS_UNPUBLISH_GUARD) of the feed's items would go, nothing is
+      removed and the result `needs_review` (`force` removes anyway); `guard_verdict` and `would_unpublish_count`
+      say what the guard saw. A feed that returned no valid item removes nothing, forced or not.
     - `dry_run` computes the same counts and examples and writes nothing.
     Each batch commits on its own (callers need no transaction); `feed_items_changed` is sent after each commit.
     """
@@ -305,13 +305,8 @@ def _remove_vanished(
     total = stored.count()
     vanished = stored.exclude(pk__in=kept_ids).exclude(guid__in=rejected_guids)
     if not any_valid:
-        if total:
-            result.judge_unpublish(total, total, guard, force)
-            result.guard_verdict["tripped"] = True  # an empty feed never removes, forced or not
-            result.needs_review = True
-            result.review_reason = (
-                f"The feed returned no valid items; the {total} existing items of {source!r} were kept."
-            )
+        # An empty feed removes nothing, forced or not; it is no reason for review (an events feed between
+        # seasons is empty).
         result.warnings.append("the feed returned no valid items; existing items were kept")
         return
     rows = list(vanished.order_by("-published_at", "-pk").values_list("pk", "guid", "title"))
