@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 from catalog.sanitize import clean_html
-from catalog.schemas import RejectedRecord
+from catalog.schemas import RejectedRecord, size_limit
 
 from ..errors import TransformError
 from .base import SnapshotDocument
@@ -219,6 +219,10 @@ def html_description(value: Any, base_url: str | None = None) -> str:
     if not value:
         return ""
     text = str(value).strip()
+    if len(text) > size_limit("description"):
+        # Refused by the record's validation anyway (naming the field and the limit); sanitising megabytes first
+        # is what made a 20 MB description cost half a gigabyte.
+        return text
     if not looks_like_html(text):
         text = unescape(text)
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]

@@ -29,7 +29,7 @@ from catalog.schemas import RejectedRecord
 
 from ..errors import ImportFetchError, TransformError
 from ..registry import register
-from .base import Snapshot, SnapshotDocument, Source
+from .base import OversizedRow, Snapshot, SnapshotDocument, Source
 from .common import (
     clean_url,
     compact,
@@ -293,6 +293,9 @@ class CSVCatalogSource(Source):
             return
         options = {"delimiter": self.config["delimiter"]} if self.config.get("delimiter") else {}
         for line, row in enumerate(document.csv_rows(**options), start=2):
+            if isinstance(row, OversizedRow):
+                yield f"line {line}", {}, row.problem
+                continue
             yield f"line {line}", row, ragged_row(row)
 
     def record(self, reader: RowReader, document: str, location: str) -> dict | None:

@@ -16,7 +16,7 @@ from catalog.schemas import RejectedRecord
 
 from ..errors import TransformError
 from ..registry import register
-from .base import Snapshot, SnapshotDocument, Source
+from .base import OversizedRow, Snapshot, SnapshotDocument, Source
 from .common import (
     clean_url,
     compact,
@@ -68,6 +68,10 @@ class OLLSource(Source):
         seen: set[str] = set()
         for document in snapshot.documents:
             for line, row in enumerate(document.csv_rows(), start=2):
+                if isinstance(row, OversizedRow):
+                    where = f"{document.name} line {line}"
+                    yield RejectedRecord.of(where, "row", f"{where}: {row.problem}", "course")
+                    continue
                 if line == 2:
                     missing = [c for c in REQUIRED_COLUMNS if c not in row]
                     if missing:
