@@ -143,6 +143,8 @@ def load_feed_items(
     seen_links: set[tuple[str, str]] = set()
     kept_ids: set[int] = set()
     rejected_guids: set[str] = set()  # invalid items: their rows are kept as they are
+    # The guard's share is of the items the feed had before this load.
+    stored_before = FeedItem.objects.filter(source=source).count() if full_snapshot else 0
 
     def valid_records() -> Iterator[FeedItemRecord]:
         nonlocal duplicates
@@ -172,7 +174,9 @@ def load_feed_items(
     if duplicates:
         result.warnings.append(f"{duplicates} duplicate item(s) (same guid or link) collapsed into one")
     if full_snapshot:
-        _remove_vanished(source, kept_ids, rejected_guids, result, dry_run, guard, force, bool(seen_guids))
+        _remove_vanished(
+            source, stored_before, kept_ids, rejected_guids, result, dry_run, guard, force, bool(seen_guids)
+        )
     result.would_create_count = result.created
     result.would_update_count = result.updated
     result.duration_seconds = time.monotonic() - started
@@ -292,6 +296,7 @@ def _write_plan(source: str, plan: _Plan, now) -> None:
 
 def _remove_vanished(
     source: str,
+    total: int,
     kept_ids: set[int],
     rejected_guids: set[str],
     result: LoadResult,
@@ -301,9 +306,7 @@ def _remove_vanished(
     any_valid: bool,
 ) -> None:
     """Remove the feed's items missing from the snapshot, unless the guard stops it (then: needs review)."""
-    stored = FeedItem.objects.filter(source=source)
-    total = stored.count()
-    vanished = stored.exclude(pk__in=kept_ids).exclude(guid__in=rejected_guids)
+    vanished = FeedItem.objects.filter(source=source).exclude(pk__in=kept_ids).exclude(guid__in=rejected_guids)
     if not any_valid:
         # An empty feed removes nothing, forced or not; it is no reason for review (an events feed between
         # seasons is empty).
