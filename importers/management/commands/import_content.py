@@ -57,26 +57,24 @@ class Command(BaseCommand):
             raise CommandError(f"{failures} archive(s) failed")
 
     def report(self, given: str, run: ImportRun) -> int:
-        """Print what run `run` did; return how many archives failed."""
+        """Print what run `run` did; return how many archives failed or matched no course."""
         if run.status in (ImportRun.Status.FAILED, ImportRun.Status.SKIPPED):
             self.stderr.write(self.style.ERROR(f"{given}: run #{run.pk} {run.status}: {run.message}"))
             return 1
+        failures = 0
         archives = ContentArchive.objects.filter(source=ARCHIVE_FILES_SOURCE, updated_at__gte=run.started_at)
         for archive in archives.select_related("resource").order_by("key"):
             if archive.status == ContentArchive.Status.INGESTED and archive.resource is not None:
                 counts = ", ".join(f"{k} {v}" for k, v in (archive.counts or {}).items() if k != "errors")
-                self.stdout.write(
-                    f"{archive.key}: {archive.resource.title} → resource {archive.resource_id}: {counts}".rstrip(": ")
-                )
+                self.stdout.write(f"{archive.key}: {archive.resource.title} → resource {archive.resource_id}: {counts}")
+            elif archive.status in (ContentArchive.Status.UNMATCHED, ContentArchive.Status.FAILED):
+                failures += 1
+                self.stderr.write(self.style.ERROR(f"{archive.key}: {archive.message}"))
         for error in run.errors or []:
-            self.stdout.write(
-                self.style.WARNING(f"  {error.get('source_id', '')}: {error.get('field', '')}: {error.get('message')}")
-            )
+            if error.get("field") != "archive":  # whole-archive failures are printed above
+                where = ": ".join(str(part) for part in (error.get("source_id"), error.get("field")) if part)
+                self.stdout.write(self.style.WARNING(f"  {where}: {error.get('message')}"))
         for warning in run.warnings or []:
             self.stdout.write(self.style.WARNING(f"  {warning}"))
-        failed = sum(1 for error in run.errors or [] if error.get("field") == "archive")
-        for error in run.errors or []:
-            if error.get("field") == "archive":
-                self.stderr.write(self.style.ERROR(f"{error.get('source_id')}: {error.get('message')}"))
-        self.stdout.write(f"run #{run.pk}: {run.status}")
-        return failed
+        self.stdout.write(f"run #{run.pk}: {run.get_status_display().lower()}")
+        return failures
