@@ -61,6 +61,14 @@ class ContentImportResult:
     would_create: list[dict] = field(default_factory=list)
     archives: dict[str, int] = field(default_factory=dict)
     changed_resource_ids: set[int] = field(default_factory=set)
+    # The names LoadResult has, so the runner treats every loader alike: content sources have no unpublish guard.
+    needs_review: bool = False
+    review_reason: str = ""
+    guard_verdict: dict | None = None
+
+    @property
+    def would_create_count(self) -> int:
+        return len(self.would_create)
 
     def count(self, outcome: str) -> None:
         self.archives[outcome] = self.archives.get(outcome, 0) + 1

@@ -35,7 +35,17 @@ class SnapshotDocument:
         return len(self.content)
 
     def text(self, encoding: str = "utf-8") -> str:
-        """The content decoded; a clear TransformError when the bytes are not valid `encoding`."""
+        """The content decoded; a clear TransformError when the bytes are not valid `encoding`, or when the
+        document is larger than IMPORTER_MAX_DOCUMENT_BYTES (files and uploads are not fetched through the HTTP
+        client, which enforces the same limit)."""
+        from django.conf import settings
+
+        limit = getattr(settings, "IMPORTER_MAX_DOCUMENT_BYTES", None)
+        if limit and self.size > limit:
+            raise TransformError(
+                f"document is {self.size:,} bytes, over the limit of {limit:,} (IMPORTER_MAX_DOCUMENT_BYTES)",
+                document=self.name,
+            )
         try:
             return self.content.decode(encoding)
         except UnicodeDecodeError as exc:

@@ -71,6 +71,14 @@ def test_a_long_description_under_the_cell_limit_is_a_field_error(settings):
     assert "IMPORT_MAX_DESCRIPTION_CHARS" in run.errors[0]["message"]
 
 
+def test_a_document_over_the_size_limit_fails_the_run_without_being_read(settings):
+    settings.IMPORTER_MAX_DOCUMENT_BYTES = 100
+    run = run_import("csv_catalog", content=RAGGED, document_name="catalog.csv")
+    assert run.status == ImportRun.Status.FAILED
+    assert f"document is {len(RAGGED):,} bytes, over the limit of 100 (IMPORTER_MAX_DOCUMENT_BYTES)" in run.message
+    assert not LearningResource.objects.exists()
+
+
 def test_a_real_oll_csv_with_a_broken_row(realdata, tmp_path):
     with open(realdata / "oll_csv" / "oll_metadata.csv", newline="") as handle:
         rows = list(csv.reader(handle))
