@@ -137,3 +137,17 @@ def test_within_the_guard_the_verdict_says_so_and_a_clean_load_has_none(thirty_o
     assert result.guard_verdict["tripped"] is False and result.guard_verdict["share"] == 0.3
     again = load_resources("guarded", thirty_of_a_hundred_missing)
     assert again.guard_verdict is None and again.would_unpublish_count == 0
+
+
+def test_content_file_text_loses_its_control_characters_on_both_databases():
+    from catalog.content_files import load_content_files
+    from catalog.factories import CourseFactory
+    from catalog.models import ContentFile
+    from importers.content.records import ContentFileRecord
+
+    course = CourseFactory()
+    records = [ContentFileRecord(key="a.pdf", title="Notes\x00", content_type="file", source_path="a.pdf", data=b"%")]
+    result = load_content_files(course, records, extract=lambda data, name: "Page\x00 one\x0c\nPage two")
+    assert result.created == 1 and result.failed == 0
+    row = ContentFile.objects.get()
+    assert (row.title, row.content) == ("Notes", "Page one\nPage two")
