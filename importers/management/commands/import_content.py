@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from importers.content.ingest import IngestError, resource_named
 from importers.models import ContentArchive, ImportRun
-from importers.registry import register
+from importers.registry import register, unregister
 from importers.runner import run_import
 from importers.sources.content_archives import ARCHIVE_FILES_SOURCE, archive_files_source
 
@@ -38,6 +38,14 @@ class Command(BaseCommand):
             except IngestError as exc:
                 raise CommandError(str(exc)) from None
         register(archive_files_source(cartridge_source=options["source"], resource=resource))
+        try:
+            failures = self.import_paths(options)
+        finally:
+            unregister(ARCHIVE_FILES_SOURCE)  # it exists for this command only (no schedule, no admin entry)
+        if failures:
+            raise CommandError(f"{failures} archive(s) failed")
+
+    def import_paths(self, options) -> int:
         failures = 0
         for given in options["archives"]:
             path = Path(given).expanduser()
@@ -53,8 +61,7 @@ class Command(BaseCommand):
                 force=options["force"],
             )
             failures += self.report(given, run)
-        if failures:
-            raise CommandError(f"{failures} archive(s) failed")
+        return failures
 
     def report(self, given: str, run: ImportRun) -> int:
         """Print what run `run` did; return how many archives failed or matched no course."""
