@@ -298,14 +298,6 @@ NEWS_EVENTS_TIME_ZONE = env.str("NEWS_EVENTS_TIME_ZONE", default="America/New_Yo
 # The catalogue loader unpublishes nothing when a full snapshot would unpublish more than this share (0..1) of a
 # source's published resources; the import then needs review (or a forced load).
 CATALOG_UNPUBLISH_GUARD = env.float("CATALOG_UNPUBLISH_GUARD", default=0.5)
-# Importer URLs resolving to private, loopback or link-local addresses are refused unless listed here.
-IMPORTER_ALLOWED_HOSTS = env.list("IMPORTER_ALLOWED_HOSTS", default=[])
-# Importer HTTP: timeout (s) per request, retries on 408/429/5xx and network errors, base backoff (s, doubled
-# per retry), and the largest document a source may fetch.
-IMPORTER_HTTP_TIMEOUT = env.float("IMPORTER_HTTP_TIMEOUT", default=30.0)
-IMPORTER_HTTP_RETRIES = env.int("IMPORTER_HTTP_RETRIES", default=3)
-IMPORTER_HTTP_BACKOFF = env.float("IMPORTER_HTTP_BACKOFF", default=1.0)
-IMPORTER_MAX_DOCUMENT_BYTES = env.int("IMPORTER_MAX_DOCUMENT_BYTES", default=200 * 1024 * 1024)
 # Bad input stops at the door (issue 12): the longest text an imported record may carry per field, in characters.
 # A longer value is that record's error (source id, field, limit), never truncated, never stored. Titles are also
 # bounded by their column (512). Description: resource description/full_description and news summaries; body:
@@ -316,6 +308,14 @@ IMPORT_MAX_DESCRIPTION_CHARS = env.int("IMPORT_MAX_DESCRIPTION_CHARS", default=1
 IMPORT_MAX_BODY_CHARS = env.int("IMPORT_MAX_BODY_CHARS", default=1_000_000)
 IMPORT_MAX_OTHER_TEXT_CHARS = env.int("IMPORT_MAX_OTHER_TEXT_CHARS", default=10_000)
 NEWS_UNPUBLISH_GUARD = env.float("NEWS_UNPUBLISH_GUARD", default=CATALOG_UNPUBLISH_GUARD)
+# Importer URLs resolving to private, loopback or link-local addresses are refused unless listed here.
+IMPORTER_ALLOWED_HOSTS = env.list("IMPORTER_ALLOWED_HOSTS", default=[])
+# Importer HTTP: timeout (s) per request, retries on 408/429/5xx and network errors, base backoff (s, doubled
+# per retry), and the largest document a source may fetch.
+IMPORTER_HTTP_TIMEOUT = env.float("IMPORTER_HTTP_TIMEOUT", default=30.0)
+IMPORTER_HTTP_RETRIES = env.int("IMPORTER_HTTP_RETRIES", default=3)
+IMPORTER_HTTP_BACKOFF = env.float("IMPORTER_HTTP_BACKOFF", default=1.0)
+IMPORTER_MAX_DOCUMENT_BYTES = env.int("IMPORTER_MAX_DOCUMENT_BYTES", default=200 * 1024 * 1024)
 # A run's lock expires this many seconds after its last sign of life (a worker that died frees its source).
 IMPORT_LOCK_TIMEOUT = env.int("IMPORT_LOCK_TIMEOUT", default=1800)
 
