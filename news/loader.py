@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from catalog.loader.result import MAX_EXAMPLES, LoadResult
@@ -210,6 +210,10 @@ def _load_batch(source, batch, now, topics, result: LoadResult, kept_ids: set[in
             with transaction.atomic():
                 _write_plan(source, plan, now)
                 _send_after_commit([item.pk for item in [*plan.to_create, *plan.to_update]], [])
+        except (OperationalError, InterfaceError):
+            # The database itself is away or locked, not this batch's items: blaming them one by one would be
+            # wrong. The load stops; committed batches stay; the next run completes it.
+            raise
         except DatabaseError as exc:
             if len(batch) > 1:
                 logger.warning("news load %s: a batch failed (%s); retrying its items one by one", source, exc)
