@@ -206,3 +206,35 @@ def test_the_loader_commits_on_its_own_and_a_dry_run_writes_nothing():
     assert not FeedItem.objects.filter(title__startswith="Changed").exists()
     result = load_feed_items("feed", [item(1)])
     assert result.needs_review and FeedItem.objects.count() == 5
+
+
+def test_a_batch_the_database_refuses_is_retried_item_by_item(monkeypatch):
+    from django.db import DataError
+
+    import news.loader
+
+    write = news.loader._write_plan
+
+    def refuse_bad(source, plan, now):
+        if any(item.guid == "guid-2" for item in plan.to_create):
+            raise DataError("value refused")
+        return write(source, plan, now)
+
+    monkeypatch.setattr(news.loader, "_write_plan", refuse_bad)
+    result = load_feed_items("feed", [item(1), item(2), item(3)])
+    assert (result.created, result.failed) == (2, 1)
+    assert fields(result)[("guid-2", "")] == "could not be written: value refused"
+    assert set(FeedItem.objects.values_list("guid", flat=True)) == {"guid-1", "guid-3"}
+
+
+def test_a_database_that_goes_away_stops_the_load(monkeypatch):
+    from django.db import OperationalError
+
+    import news.loader
+
+    def away(source, plan, now):
+        raise OperationalError("server closed the connection")
+
+    monkeypatch.setattr(news.loader, "_write_plan", away)
+    with pytest.raises(OperationalError):
+        load_feed_items("feed", [item(1), item(2)])
