@@ -21,6 +21,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.models import ContentFile, LearningResource, Run
+from catalog.schemas import strip_control_chars
 from catalog.signals import send_resources_changed
 
 # Sent after the commit that changed a resource's content files: resource_ids, changed_ids (content files created
@@ -132,10 +133,11 @@ def load_content_files(
         if error:
             result.failed += 1
             result.errors.append({"key": record.key, "error": error})
+        text = strip_control_chars(text)  # extracted PDF text often holds NUL, which PostgreSQL refuses
         row = current or ContentFile(resource=resource, key=record.key[:1024])
         before = _embedded_state(current) if current else None
         row.run = run
-        row.title = (record.title or record.key)[:512]
+        row.title = strip_control_chars(record.title or record.key)[:512]
         row.content_type = record.content_type[:32]
         row.file_extension = record.file_extension[:16]
         row.source_path = record.source_path[:1024]

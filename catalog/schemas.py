@@ -2,7 +2,10 @@
 
 Sources yield `ResourceRecord` models or plain dicts in the same shape. The loader validates every record itself
 (`validate_record`) so that one bad record is reported with its source id and field while the others load.
-Limits mirror the model's columns: an over-long string is an error, never silently truncated.
+Limits mirror the model's columns: an over-long string is an error, never silently truncated. Text without a
+column limit is bounded by the IMPORT_MAX_*_CHARS settings (`limit_size`), and C0 control characters (NUL
+included; tab, newline and carriage return kept) are removed from every string of a record before it is hashed,
+validated or written (`strip_control_chars`), so both databases store the same text.
 """
 
 import datetime as dt
@@ -11,6 +14,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.utils.text import slugify
 
 from pydantic import (
@@ -57,6 +61,82 @@ CHILD_RELATIONS: dict[str, tuple[str, str | None]] = {
 }
 
 
+# --- Bad input stopped at the door ------------------------------------------------------------------------------
+
+# C0 control characters except tab, newline and carriage return. PostgreSQL refuses NUL in text, SQLite stores it;
+# none of them belongs in a title or a page, so they are removed on both.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def strip_control_chars(value: Any) -> Any:
+    """`value` with C0 control characters removed from every string in it (dict keys and values, lists, nested).
+
+    Returns `value` itself when it holds none (the usual case costs one regex scan per string)."""
+    if isinstance(value, str):
+        return _CONTROL_CHARS.sub("", value) if _CONTROL_CHARS.search(value) else value
+    if isinstance(value, dict):
+        changed = False
+        cleaned = {}
+        for key, item in value.items():
+            new_key, new_item = strip_control_chars(key), strip_control_chars(item)
+            changed = changed or new_key is not key or new_item is not item
+            cleaned[new_key] = new_item
+        return cleaned if changed else value
+    if isinstance(value, list | tuple):
+        cleaned = [strip_control_chars(item) for item in value]
+        if any(new is not old for new, old in zip(cleaned, value, strict=True)):
+            return cleaned if isinstance(value, list) else tuple(cleaned)
+        return value
+    return value
+
+
+# Fields whose size a setting bounds (they have no column limit, or a wider one): field → setting name.
+SIZE_SETTINGS = {
+    "title": "IMPORT_MAX_TITLE_CHARS",
+    "description": "IMPORT_MAX_DESCRIPTION_CHARS",
+    "full_description": "IMPORT_MAX_DESCRIPTION_CHARS",
+    "summary": "IMPORT_MAX_DESCRIPTION_CHARS",
+    "content": "IMPORT_MAX_BODY_CHARS",
+    "body": "IMPORT_MAX_BODY_CHARS",
+    "extra": "IMPORT_MAX_OTHER_TEXT_CHARS",
+    "categories": "IMPORT_MAX_OTHER_TEXT_CHARS",
+    "topics": "IMPORT_MAX_OTHER_TEXT_CHARS",
+}
+_SIZE_DEFAULTS = {
+    "IMPORT_MAX_TITLE_CHARS": 512,
+    "IMPORT_MAX_DESCRIPTION_CHARS": 100_000,
+    "IMPORT_MAX_BODY_CHARS": 1_000_000,
+    "IMPORT_MAX_OTHER_TEXT_CHARS": 10_000,
+}
+
+
+def size_limit(field: str) -> int:
+    """The largest size (characters) the settings allow for `field`."""
+    setting = SIZE_SETTINGS[field]
+    return getattr(settings, setting, _SIZE_DEFAULTS[setting])
+
+
+def _size_of(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_size_of(key) + _size_of(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return sum(_size_of(item) for item in value)
+    return len(str(value)) if value is not None else 0
+
+
+def limit_size(field: str, value: Any) -> Any:
+    """`value` unchanged when it fits `field`'s limit; ValueError naming the size, limit and setting when not.
+
+    Lists and dicts are measured by the characters of all their strings."""
+    limit = size_limit(field)
+    size = _size_of(value)
+    if size > limit:
+        raise ValueError(f"is {size:,} characters long, over the limit of {limit:,} ({SIZE_SETTINGS[field]})")
+    return value
+
+
 # --- Field types -------------------------------------------------------------------------------------------------
 
 
@@ -101,7 +181,17 @@ Url = Annotated[Url, AfterValidator(_check_url)]
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
+    if value is not None:
+        in_utc(value)
     return value
+
+
+def in_utc(value: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC; ValueError (a field error, not a crash) when UTC puts it outside years 1–9999."""
+    try:
+        return value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{value.isoformat()} is out of range (years 1 to 9999 in UTC)") from None
 
 
 def _date_to_datetime(value):
@@ -353,6 +443,16 @@ class ResourceRecord(_Record):
     children: Annotated[list[ChildRef], BeforeValidator(_none_to_list)] = []
     extra: Annotated[dict[str, Any], BeforeValidator(lambda v: {} if v is None else v)] = {}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _without_control_chars(cls, data: Any):
+        return strip_control_chars(data)
+
+    @field_validator("title", "description", "full_description", "extra", mode="before")
+    @classmethod
+    def _within_size_limit(cls, value, info):
+        return limit_size(info.field_name, value)
+
     @field_validator("source_id", mode="before")
     @classmethod
     def _int_ids(cls, value):
@@ -437,6 +537,28 @@ class RecordError:
     def __str__(self) -> str:
         where = f"{self.field}: " if self.field else ""
         return f"record {self.source_id or '(no id)'}: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """A record a source found broken while making it (a ragged CSV row, an item without a field every item has).
+
+    Sources yield it in place of the record: the loaders report its errors like those of a record that fails
+    validation, keep the row it names (if any) as it is, and load its neighbours."""
+
+    errors: tuple[RecordError, ...]
+
+    @classmethod
+    def of(cls, source_id: str, field: str, message: str, resource_type: str = "") -> "RejectedRecord":
+        return cls((RecordError(str(source_id or "")[:255], field, message, resource_type),))
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        """The (resource_type, source_id) of the catalogue row it stands for, when its errors name one."""
+        first = self.errors[0] if self.errors else None
+        if first is None:
+            return None
+        return record_key({"resource_type": first.resource_type, "source_id": first.source_id})
 
 
 def _loc(loc: tuple) -> str:

@@ -286,14 +286,8 @@ class RunView(ImportsAdminMixin, TemplateView):
         context.update(
             run=run,
             awaiting_review=run.status == ImportRun.Status.NEEDS_REVIEW and run.reviewed_at is None,
-            diff_sections=[
-                (label, diff.get(key) or [], diff.get(f"{key}_count", len(diff.get(key) or [])))
-                for key, label in (
-                    ("would_create", "Would create"),
-                    ("would_update", "Would update"),
-                    ("would_unpublish", "Would unpublish"),
-                )
-            ],
+            diff_sections=diff_sections(run),
+            guard=guard_summary(diff.get("guard"), dry_run=run.dry_run),
             traceback=diff.get("traceback", ""),
             replays=run.replays.all()[:10],
             snapshot_documents=[
@@ -302,6 +296,56 @@ class RunView(ImportsAdminMixin, TemplateView):
             ],
         )
         return context
+
+
+DIFF_SECTIONS = (
+    # key in ImportRun.diff, what a dry run or a stopped run would do, what a run that went through did
+    ("would_create", "would be created", "created"),
+    ("would_update", "would be updated", "updated"),
+    ("would_unpublish", "would be unpublished", "unpublished"),
+)
+
+
+def diff_sections(run: ImportRun) -> list[dict]:
+    """The diff's example lists with their true totals: "59 would be unpublished (showing 20)". Runs recorded
+    before the loaders reported totals (`would_*_count`) fall back to the length of the example list."""
+    diff = run.diff or {}
+    sections = []
+    for key, would, did in DIFF_SECTIONS:
+        examples = diff.get(key) or []
+        count = diff.get(f"{key}_count")
+        if not isinstance(count, int):
+            count = len(examples)
+        if not examples and not count:
+            continue
+        hypothetical = run.dry_run or key == "would_unpublish" and run.status == ImportRun.Status.NEEDS_REVIEW
+        sections.append(
+            {
+                "key": key,
+                "count": count,
+                "label": f"{count} {would if hypothetical else did}",
+                "examples": examples,
+                "shown": len(examples),
+            }
+        )
+    return sections
+
+
+def guard_summary(verdict, *, dry_run: bool = False) -> str:
+    """The unpublish guard's verdict in one line: "guard: 59 of 300 (20%) > 10% limit → stopped for review"."""
+    if not isinstance(verdict, dict) or "missing" not in verdict:
+        return ""
+    missing, before = verdict.get("missing", 0), verdict.get("published_before", 0)
+    share, limit = float(verdict.get("share") or 0), float(verdict.get("limit") or 0)
+    tripped, forced = bool(verdict.get("tripped")), bool(verdict.get("forced"))
+    text = f"guard: {missing} of {before} ({share:.0%}) {'>' if tripped else '≤'} {limit:.0%} limit"
+    if tripped and forced:
+        outcome = "forced: would unpublish anyway" if dry_run else "forced: unpublished anyway"
+    elif tripped:
+        outcome = "would stop for review" if dry_run else "stopped for review"
+    else:
+        outcome = "would unpublish" if dry_run else "unpublished"
+    return f"{text} → {outcome}"
 
 
 def _check_run_permission(request):

@@ -13,12 +13,13 @@ import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from catalog.loader.result import LoadResult
+from catalog.loader.result import MAX_EXAMPLES, LoadResult
 from catalog.models import Topic
-from catalog.schemas import RecordError
+from catalog.schemas import RecordError, RejectedRecord
 
 from .models import FeedItem
 from .schemas import FeedItemRecord, validate_item
@@ -108,27 +109,32 @@ def _batches(iterable: Iterable, size: int) -> Iterator[list]:
 
 def load_feed_items(
     source: str,
-    records: Iterable[FeedItemRecord | dict],
+    records: Iterable[FeedItemRecord | RejectedRecord | dict],
     *,
     full_snapshot: bool = True,
     force: bool = False,
     dry_run: bool = False,
-    unpublish_guard=None,
+    unpublish_guard: float | None = None,
 ) -> LoadResult:
     """Upsert `source`'s feed items from `records`; return counts, errors and the ids that changed.
 
-    - Each record is validated on its own: a bad one is reported (guid, field, message) and the others load.
+    - Each record is validated on its own: a bad one (or a `RejectedRecord` from the source) is reported (guid,
+      field, message), its existing row is kept, and the others load. A batch the database refuses is retried
+      item by item.
     - Summary and content are sanitised (nh3); relative links and images resolve against the item's link.
     - Duplicates within the snapshot (same guid, or same link and title) collapse to the first; a news item whose
       guid changed but whose link is known updates the existing row.
     - An item whose date could not be read keeps the time of the import and `date_estimated=True`; that time is
       not part of the change check, so a re-import leaves it alone.
-    - With `full_snapshot`, items that vanished from the feed are removed — but only when the feed returned at
-      least one valid item (an empty or unreadable feed deletes nothing).
+    - With `full_snapshot`, items that vanished from the feed are removed, guarded as the catalogue is: when more
+      than `unpublish_guard` (default settings.NEWS_UNPUBLISH_GUARD) of the feed's items would go, nothing is
+      removed and the result `needs_review` (`force` removes anyway); `guard_verdict` and `would_unpublish_count`
+      say what the guard saw. A feed that returned no valid item removes nothing, forced or not.
     - `dry_run` computes the same counts and examples and writes nothing.
-    `force` and `unpublish_guard` are accepted for the runner's sake: feeds roll over by design, so no guard applies.
+    Each batch commits on its own (callers need no transaction); `feed_items_changed` is sent after each commit.
     """
     result = LoadResult(source=source, dry_run=dry_run, full_snapshot=full_snapshot)
+    guard = settings.NEWS_UNPUBLISH_GUARD if unpublish_guard is None else unpublish_guard
     duplicates = 0
     started = time.monotonic()
     now = timezone.now()
@@ -136,17 +142,25 @@ def load_feed_items(
     seen_guids: set[str] = set()
     seen_links: set[tuple[str, str]] = set()
     kept_ids: set[int] = set()
+    rejected_guids: set[str] = set()  # invalid items: their rows are kept as they are
+    # The guard's share is of the items the feed had before this load.
+    stored_before = FeedItem.objects.filter(source=source).count() if full_snapshot else 0
 
     def valid_records() -> Iterator[FeedItemRecord]:
+        nonlocal duplicates
         for data in records:
+            if isinstance(data, RejectedRecord):
+                rejected_guids.update(error.source_id for error in data.errors if error.source_id)
+                result.add_errors(list(data.errors))
+                continue
             record, errors = validate_item(data)
             if errors:
+                rejected_guids.update(e["source_id"] for e in errors if e["source_id"])
                 result.add_errors([RecordError(e["source_id"], e["field"], e["message"], "feed_item") for e in errors])
                 continue
             # The same guid, or the same link and title (a feed that lists an item twice under two ids). Items
             # that only share a link stay apart: two events of a series may point to one page.
             if record.guid in seen_guids or (record.link and (record.link, record.title) in seen_links):
-                nonlocal duplicates
                 duplicates += 1
                 continue
             seen_guids.add(record.guid)
@@ -160,21 +174,68 @@ def load_feed_items(
     if duplicates:
         result.warnings.append(f"{duplicates} duplicate item(s) (same guid or link) collapsed into one")
     if full_snapshot:
-        if seen_guids:
-            _remove_vanished(source, kept_ids, result, dry_run)
-        else:
-            result.warnings.append("the feed returned no valid items; existing items were kept")
-
-    if not dry_run and (result.changed_ids or result.removed_ids):
-        changed, removed = list(result.changed_ids), list(result.removed_ids)
-        transaction.on_commit(
-            lambda: feed_items_changed.send(sender=FeedItem, changed_ids=changed, removed_ids=removed)
+        _remove_vanished(
+            source, stored_before, kept_ids, rejected_guids, result, dry_run, guard, force, bool(seen_guids)
         )
+    result.would_create_count = result.created
+    result.would_update_count = result.updated
     result.duration_seconds = time.monotonic() - started
     return result
 
 
+def _send_after_commit(changed: list[int], removed: list[int]) -> None:
+    if changed or removed:
+        transaction.on_commit(
+            lambda: feed_items_changed.send(sender=FeedItem, changed_ids=changed, removed_ids=removed)
+        )
+
+
+class _Plan:
+    """What one batch will write; counted on the result only once it is committed."""
+
+    def __init__(self):
+        self.to_create: list[FeedItem] = []
+        self.to_update: list[FeedItem] = []
+        self.topic_writes: list[tuple[FeedItem, list[int]]] = []
+        self.unchanged_ids: list[int] = []
+        self.kept_ids: list[int] = []
+        self.examples: list[tuple[str, dict]] = []
+
+
 def _load_batch(source, batch, now, topics, result: LoadResult, kept_ids: set[int], dry_run: bool) -> None:
+    """Plan and write one batch in its own transaction; when the database refuses it, item by item."""
+    plan = _plan_batch(source, batch, now, topics)
+    if not dry_run:
+        try:
+            with transaction.atomic():
+                _write_plan(source, plan, now)
+                _send_after_commit([item.pk for item in [*plan.to_create, *plan.to_update]], [])
+        except (OperationalError, InterfaceError):
+            # The database itself is away or locked, not this batch's items: blaming them one by one would be
+            # wrong. The load stops; committed batches stay; the next run completes it.
+            raise
+        except DatabaseError as exc:
+            if len(batch) > 1:
+                logger.warning("news load %s: a batch failed (%s); retrying its items one by one", source, exc)
+                for record in batch:
+                    _load_batch(source, [record], now, topics, result, kept_ids, dry_run)
+                return
+            logger.exception("news load %s: item %s could not be written", source, batch[0].guid)
+            result.add_errors([RecordError(batch[0].guid, "", f"could not be written: {exc}", "feed_item")])
+            kept_ids.update(plan.kept_ids)  # its stored row (if any) stays
+            return
+        kept_ids.update(item.pk for item in plan.to_create)
+        result.changed_ids.extend(item.pk for item in [*plan.to_create, *plan.to_update])
+    kept_ids.update(plan.kept_ids)
+    result.created += len(plan.to_create)
+    result.updated += len(plan.to_update)
+    result.unchanged += len(plan.unchanged_ids)
+    for kind, example in plan.examples:
+        result.example(kind, example)
+
+
+def _plan_batch(source, batch, now, topics) -> _Plan:
+    plan = _Plan()
     guids = [record.guid for record in batch]
     # An existing news item whose guid changed is found by its link (events of a series may share a link).
     links = [record.link for record in batch if record.link and record.item_type == "news"]
@@ -185,7 +246,6 @@ def _load_batch(source, batch, now, topics, result: LoadResult, kept_ids: set[in
             item.link: item
             for item in FeedItem.objects.filter(source=source, item_type="news", link__in=links).exclude(guid__in=guids)
         }
-    to_create, to_update, topic_writes, unchanged_ids = [], [], [], []
     for record in batch:
         values = _prepare(record, now)
         topic_ids = topics.ids([*record.topics, *record.categories])
@@ -193,14 +253,13 @@ def _load_batch(source, batch, now, topics, result: LoadResult, kept_ids: set[in
         item = existing.get(record.guid) or (by_link.pop(record.link, None) if record.item_type == "news" else None)
         if item is None:
             item = FeedItem(source=source, guid=record.guid, content_hash=digest, last_seen=now, **values)
-            to_create.append(item)
-            topic_writes.append((item, topic_ids))
-            result.example("create", _example(record))
+            plan.to_create.append(item)
+            plan.topic_writes.append((item, topic_ids))
+            plan.examples.append(("create", _example(record)))
             continue
-        kept_ids.add(item.pk)
+        plan.kept_ids.append(item.pk)
         if item.content_hash == digest and item.guid == record.guid:
-            result.unchanged += 1
-            unchanged_ids.append(item.pk)
+            plan.unchanged_ids.append(item.pk)
             continue
         if values["date_estimated"] and item.published_at:
             values["published_at"] = item.published_at  # keep the first estimate
@@ -210,49 +269,73 @@ def _load_batch(source, batch, now, topics, result: LoadResult, kept_ids: set[in
         item.content_hash = digest
         item.last_seen = now
         item.updated_at = now
-        to_update.append(item)
-        topic_writes.append((item, topic_ids))
-        result.example("update", _example(record))
+        plan.to_update.append(item)
+        plan.topic_writes.append((item, topic_ids))
+        plan.examples.append(("update", _example(record)))
+    return plan
 
-    result.created += len(to_create)
-    result.updated += len(to_update)
+
+def _write_plan(source: str, plan: _Plan, now) -> None:
+    to_create, to_update = plan.to_create, plan.to_update
+    FeedItem.objects.bulk_create(to_create)
+    if not all(item.pk for item in to_create):  # backends without RETURNING ids
+        ids = dict(
+            FeedItem.objects.filter(source=source, guid__in=[i.guid for i in to_create]).values_list("guid", "pk")
+        )
+        for item in to_create:
+            item.pk = ids[item.guid]
+    if to_update:
+        FeedItem.objects.bulk_update(
+            to_update, [*ROW_FIELDS, "guid", "content_hash", "last_seen", "updated_at"], batch_size=BATCH_SIZE
+        )
+    if plan.unchanged_ids:
+        FeedItem.objects.filter(pk__in=plan.unchanged_ids, last_seen__lt=now).update(last_seen=now)
+    through = FeedItem.topics.through
+    through.objects.filter(feeditem_id__in=[item.pk for item in to_update]).delete()
+    through.objects.bulk_create(
+        [through(feeditem_id=item.pk, topic_id=topic_id) for item, ids in plan.topic_writes for topic_id in ids],
+        ignore_conflicts=True,
+    )
+
+
+def _remove_vanished(
+    source: str,
+    total: int,
+    kept_ids: set[int],
+    rejected_guids: set[str],
+    result: LoadResult,
+    dry_run: bool,
+    guard: float,
+    force: bool,
+    any_valid: bool,
+) -> None:
+    """Remove the feed's items missing from the snapshot, unless the guard stops it (then: needs review)."""
+    vanished = FeedItem.objects.filter(source=source).exclude(pk__in=kept_ids).exclude(guid__in=rejected_guids)
+    if not any_valid:
+        # An empty feed removes nothing, forced or not; it is no reason for review (an events feed between
+        # seasons is empty).
+        result.warnings.append("the feed returned no valid items; existing items were kept")
+        return
+    rows = list(vanished.order_by("-published_at", "-pk").values_list("pk", "guid", "title"))
+    if not rows:
+        return
+    stopped = result.judge_unpublish(len(rows), total, guard, force)
+    for _pk, guid, title in rows[:MAX_EXAMPLES]:
+        result.example("unpublish", {"source_id": guid, "title": title})
+    if stopped:
+        share = result.guard_verdict["share"]
+        result.needs_review = True
+        result.review_reason = (
+            f"{len(rows)} of {total} items ({share:.0%}) are missing from the feed, more than the {guard:.0%} "
+            "guard allows; nothing was removed. Check the feed, then load again with force to remove them."
+        )
+        return
+    ids = [pk for pk, _guid, _title in rows]
+    result.unpublished = len(ids)
     if dry_run:
         return
     with transaction.atomic():
-        FeedItem.objects.bulk_create(to_create)
-        if not all(item.pk for item in to_create):  # backends without RETURNING ids
-            ids = dict(
-                FeedItem.objects.filter(source=source, guid__in=[i.guid for i in to_create]).values_list("guid", "pk")
-            )
-            for item in to_create:
-                item.pk = ids[item.guid]
-        if to_update:
-            FeedItem.objects.bulk_update(
-                to_update, [*ROW_FIELDS, "guid", "content_hash", "last_seen", "updated_at"], batch_size=BATCH_SIZE
-            )
-        if unchanged_ids:
-            FeedItem.objects.filter(pk__in=unchanged_ids, last_seen__lt=now).update(last_seen=now)
-        through = FeedItem.topics.through
-        through.objects.filter(feeditem_id__in=[item.pk for item in to_update]).delete()
-        through.objects.bulk_create(
-            [through(feeditem_id=item.pk, topic_id=topic_id) for item, ids in topic_writes for topic_id in ids],
-            ignore_conflicts=True,
-        )
-    for item in to_create:
-        kept_ids.add(item.pk)
-    result.changed_ids.extend(item.pk for item in [*to_create, *to_update])
-
-
-def _remove_vanished(source: str, kept_ids: set[int], result: LoadResult, dry_run: bool) -> None:
-    vanished = FeedItem.objects.filter(source=source).exclude(pk__in=kept_ids)
-    if dry_run:
-        rows = list(vanished.values_list("guid", "title"))
-        result.unpublished = len(rows)
-        for guid, title in rows:
-            result.example("unpublish", {"source_id": guid, "title": title})
-        return
-    ids = list(vanished.values_list("pk", flat=True))
-    if ids:
-        FeedItem.objects.filter(pk__in=ids).delete()
-    result.unpublished = len(ids)
+        for start in range(0, len(ids), BATCH_SIZE):
+            FeedItem.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).delete()
+        _send_after_commit([], ids)
     result.removed_ids = ids

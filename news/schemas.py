@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from catalog.schemas import in_utc, limit_size, strip_control_chars
 
 from .models import FeedItem, ItemType
 
@@ -37,6 +40,17 @@ class FeedItemRecord(BaseModel):
     online: bool = False
     registration_url: str = Field(default="", max_length=_max("registration_url"))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _without_control_chars(cls, data: Any):
+        # As in the catalogue: C0 control characters (NUL included) are removed from every string.
+        return strip_control_chars(data)
+
+    @field_validator("title", "summary", "content", "topics", "categories", mode="before")
+    @classmethod
+    def _within_size_limit(cls, value, info):
+        return limit_size(info.field_name, value)
+
     @field_validator("link", "image_url", "registration_url")
     @classmethod
     def _web_url(cls, value: str) -> str:
@@ -51,7 +65,7 @@ class FeedItemRecord(BaseModel):
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return in_utc(value)
 
     @model_validator(mode="after")
     def _identity(self):
@@ -80,7 +94,7 @@ def validate_item(data) -> tuple[FeedItemRecord | None, list[dict]]:
             {
                 "source_id": source_id,
                 "field": ".".join(str(part) for part in error["loc"]) or "record",
-                "message": error["msg"],
+                "message": error["msg"].removeprefix("Value error, "),
             }
             for error in exc.errors()
         ]

@@ -29,7 +29,14 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from catalog.models import LearningResource, SourceSnapshot
-from catalog.schemas import RecordError, ResourceRecord, record_key, validate_record
+from catalog.schemas import (
+    RecordError,
+    RejectedRecord,
+    ResourceRecord,
+    record_key,
+    strip_control_chars,
+    validate_record,
+)
 from catalog.signals import send_resources_changed
 
 from .lookups import LookupCache
@@ -134,6 +141,8 @@ class ResourceLoader(RowWriter, RelationWriter):
         self._resolve_deferred_relations()
         if self.full_snapshot:
             self._finish_snapshot()
+        self.result.would_create_count = self.result.created
+        self.result.would_update_count = self.result.updated
         self.result.duration_seconds = time.monotonic() - started
         logger.info("catalogue load %s", self.result.summary())
         return self.result
@@ -142,6 +151,11 @@ class ResourceLoader(RowWriter, RelationWriter):
         """Skip unchanged records (by hash, before validating them), validate the rest and write them."""
         pending = []  # (data, key, digest)
         for data in chunk:
+            # Control characters go before anything else, so that the hash and the row hold the same text.
+            if isinstance(data, RejectedRecord):  # the source already knows what is wrong with it
+                self._reject(data, list(data.errors))
+                continue
+            data = strip_control_chars(data)
             key = record_key(data)
             if key is None:  # cannot even be identified: validation says why
                 self._reject(data, validate_record(data)[1])
@@ -205,7 +219,7 @@ class ResourceLoader(RowWriter, RelationWriter):
 
     def _reject(self, data, errors: list[RecordError], protect: bool = True) -> None:
         """Report an invalid record; its existing row (if any) is kept as it is and never pruned."""
-        key = record_key(data)
+        key = data.key if isinstance(data, RejectedRecord) else record_key(data)
         if protect and key:
             self.protected_keys.add(key)
         self.result.add_errors(errors)
@@ -317,6 +331,9 @@ class ResourceLoader(RowWriter, RelationWriter):
         published_before = sum(1 for row in stored.values() if row.source_published)
         if not self.seen_keys:
             if published_before:
+                # An empty snapshot never unpublishes, forced or not.
+                result.judge_unpublish(published_before, published_before, self.guard, self.force)
+                result.guard_verdict["tripped"] = True
                 result.needs_review = True
                 result.review_reason = (
                     f"The snapshot has no valid records; the {published_before} published resources of "
@@ -324,13 +341,6 @@ class ResourceLoader(RowWriter, RelationWriter):
                 )
             return
         self._record_snapshot()
-        if self.write_failures:
-            result.needs_review = True
-            result.review_reason = (
-                f"{self.write_failures} records could not be written; nothing was unpublished. "
-                "Fix the errors and load again."
-            )
-            return
         missing_rows = [
             row
             for key, row in stored.items()
@@ -339,13 +349,21 @@ class ResourceLoader(RowWriter, RelationWriter):
         missing = sorted(row.pk for row in missing_rows)
         if not missing:
             return
+        stopped = result.judge_unpublish(len(missing), published_before, self.guard, self.force)
         examples = LearningResource.objects.filter(pk__in=missing[:MAX_EXAMPLES]).order_by("pk")
         for pk, resource_type, source_id, title in examples.values_list("pk", "resource_type", "source_id", "title"):
             result.example(
                 "unpublish", {"id": pk, "resource_type": resource_type, "source_id": source_id, "title": title}
             )
-        share = len(missing) / published_before if published_before else 1.0
-        if share > self.guard and not self.force:
+        if self.write_failures:
+            result.needs_review = True
+            result.review_reason = (
+                f"{self.write_failures} records could not be written; nothing was unpublished. "
+                "Fix the errors and load again."
+            )
+            return
+        if stopped:
+            share = result.guard_verdict["share"]
             result.needs_review = True
             result.review_reason = (
                 f"{len(missing)} of {published_before} published resources ({share:.0%}) are missing from the "

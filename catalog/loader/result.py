@@ -28,6 +28,13 @@ class LoadResult:
     would_create: list[dict] = field(default_factory=list)
     would_update: list[dict] = field(default_factory=list)
     would_unpublish: list[dict] = field(default_factory=list)
+    # True totals (the lists above are capped at MAX_EXAMPLES). For a real run they equal what was done, except
+    # would_unpublish_count, which also counts rows a tripped guard kept.
+    would_create_count: int = 0
+    would_update_count: int = 0
+    would_unpublish_count: int = 0
+    # The unpublish guard's reasoning for a full snapshot with rows missing (see `guard_verdict_for`), else None.
+    guard_verdict: dict | None = None
     duration_seconds: float = 0.0
 
     @property
@@ -74,8 +81,27 @@ class LoadResult:
             "would_create": list(self.would_create),
             "would_update": list(self.would_update),
             "would_unpublish": list(self.would_unpublish),
+            "would_create_count": self.would_create_count,
+            "would_update_count": self.would_update_count,
+            "would_unpublish_count": self.would_unpublish_count,
+            "guard_verdict": dict(self.guard_verdict) if self.guard_verdict is not None else None,
             "duration_seconds": round(self.duration_seconds, 3),
         }
+
+    def judge_unpublish(self, missing: int, published_before: int, limit: float, forced: bool) -> bool:
+        """Record the unpublish guard's verdict on `missing` of `published_before` published rows leaving; True
+        when it stops the unpublishing (more than the `limit` share would go and the load is not `forced`)."""
+        share = missing / published_before if published_before else 1.0
+        self.would_unpublish_count = missing
+        self.guard_verdict = {
+            "missing": missing,
+            "published_before": published_before,
+            "share": round(share, 4),
+            "limit": limit,
+            "tripped": share > limit,
+            "forced": bool(forced),
+        }
+        return share > limit and not forced
 
     def summary(self) -> str:
         text = ", ".join(f"{count} {name}" for name, count in self.counts.items())

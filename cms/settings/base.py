@@ -314,6 +314,16 @@ NEWS_EVENTS_TIME_ZONE = env.str("NEWS_EVENTS_TIME_ZONE", default="America/New_Yo
 # The catalogue loader unpublishes nothing when a full snapshot would unpublish more than this share (0..1) of a
 # source's published resources; the import then needs review (or a forced load).
 CATALOG_UNPUBLISH_GUARD = env.float("CATALOG_UNPUBLISH_GUARD", default=0.5)
+# Bad input stops at the door (issue 12): the longest text an imported record may carry per field, in characters.
+# A longer value is that record's error (source id, field, limit), never truncated, never stored. Titles are also
+# bounded by their column (512). Description: resource description/full_description and news summaries; body:
+# news content; other: free-form text without a column of its own (extra values, feed categories). A feed's share
+# of items a snapshot may remove before it needs review defaults to the catalogue's guard.
+IMPORT_MAX_TITLE_CHARS = env.int("IMPORT_MAX_TITLE_CHARS", default=512)
+IMPORT_MAX_DESCRIPTION_CHARS = env.int("IMPORT_MAX_DESCRIPTION_CHARS", default=100_000)
+IMPORT_MAX_BODY_CHARS = env.int("IMPORT_MAX_BODY_CHARS", default=1_000_000)
+IMPORT_MAX_OTHER_TEXT_CHARS = env.int("IMPORT_MAX_OTHER_TEXT_CHARS", default=10_000)
+NEWS_UNPUBLISH_GUARD = env.float("NEWS_UNPUBLISH_GUARD", default=CATALOG_UNPUBLISH_GUARD)
 # Importer URLs resolving to private, loopback or link-local addresses are refused unless listed here.
 IMPORTER_ALLOWED_HOSTS = env.list("IMPORTER_ALLOWED_HOSTS", default=[])
 # Importer HTTP: timeout (s) per request, retries on 408/429/5xx and network errors, base backoff (s, doubled

@@ -52,7 +52,8 @@ def _kind(resource_type: str, href: str, folder: Path) -> str:
 
 def parse_cartridge(folder: Path, *, source_id: str = "", skipped: Mapping[Path, str] | None = None) -> CourseArchive:
     """Parse an unpacked cartridge; `source_id` defaults to the manifest identifier. `skipped` are the files the
-    unpacker left out for a per-file limit (resolved path → reason): recorded as those files' failures."""
+    unpacker left out for a per-file limit (resolved path → reason): recorded as those files' failures.
+    CartridgeError when the manifest is missing or broken, or names no identifier or title."""
     skipped = skipped or {}
     folder = Path(folder)
     manifest_path = folder / "imsmanifest.xml"
@@ -85,9 +86,19 @@ def parse_cartridge(folder: Path, *, source_id: str = "", skipped: Mapping[Path,
         if _local(item.tag) == "item" and item.get("identifierref"):
             item_titles[item.get("identifierref")] = _first_text(item, "title")
 
+    # Never a name made up from the work folder (a temporary path): a cartridge that does not say which course it
+    # is, or what it is called, is refused rather than imported as a course called "tmpk3x9_q".
+    source_id = (source_id or manifest.get("identifier", "")).strip()
+    if not source_id:
+        raise CartridgeError("imsmanifest.xml has no identifier: cannot tell which course the cartridge holds")
+    if not title:
+        raise CartridgeError(
+            "no course title: neither imsmanifest.xml (lom/general/title) nor course_settings/course_settings.xml "
+            "names the course"
+        )
     archive = CourseArchive(
-        source_id=source_id or manifest.get("identifier", "") or folder.name,
-        title=title or folder.name,
+        source_id=source_id,
+        title=title,
         description=description,
         warnings=[settings_warning] if settings_warning else [],
     )

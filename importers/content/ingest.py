@@ -20,7 +20,7 @@ from importers.extraction.archives import ArchiveLimits, safe_extract
 from importers.extraction.text import get_extractor
 from importers.tempfiles import work_dir
 
-from .common_cartridge import parse_cartridge
+from .common_cartridge import CartridgeError, parse_cartridge
 from .olx import parse_olx
 from .records import CourseArchive
 
@@ -88,9 +88,28 @@ def match_olx(archive: CourseArchive, catalog_source: str = "") -> tuple[Learnin
         among = f" among the {catalog_source} courses" if catalog_source else ""
         raise IngestError(
             f"no catalogue course{among} matches OLX course {archive.source_id} (run {archive.run_id}); "
-            "import the course catalogue first"
+            "import the course catalogue first, or name the course: manage.py import_content ARCHIVE --resource "
+            "ID, where ID is the course's id in the catalogue or SOURCE:SOURCE_ID (e.g. mitxonline:course-v1:"
+            f"{archive.source_id})"
         )
     return resource, None
+
+
+def resource_named(name: str | int) -> LearningResource:
+    """The resource a person names: its id ("812") or SOURCE:SOURCE_ID ("canvas:cc-demo-1"). IngestError when
+    there is none."""
+    text = str(name).strip()
+    if text.isdigit():
+        resource = LearningResource.objects.filter(pk=int(text)).first()
+    else:
+        source, _, source_id = text.partition(":")
+        matches = list(LearningResource.objects.filter(source=source, source_id=source_id)[:2])
+        if len(matches) > 1:
+            raise IngestError(f"{text} names more than one resource (of different types); give its id instead")
+        resource = matches[0] if matches else None
+    if resource is None:
+        raise IngestError(f"no resource {text!r}: give a resource id or SOURCE:SOURCE_ID (e.g. canvas:cc-demo-1)")
+    return resource
 
 
 def course_for_cartridge(archive: CourseArchive, source: str) -> LearningResource:
@@ -146,4 +165,9 @@ def unpack_and_parse(path: Path | str, folder: Path, limits: ArchiveLimits | Non
     archive = parse_cartridge(folder, skipped=skipped) if kind == "cc" else parse_olx(folder, skipped)
     recorded = [record.error for record in archive.files if record.error]
     archive.warnings.extend(reason for reason in skipped.values() if not any(reason in error for error in recorded))
+    if kind == "cc" and not any(record.data and not record.error for record in archive.files):
+        # Nothing of the course could be read (a bomb whose one file was skipped, an empty export): no course is
+        # created for it, and an existing course keeps its files.
+        reasons = "; ".join([*recorded, *archive.warnings][:3]) or "it lists no page, assignment or document"
+        raise CartridgeError(f"the cartridge holds no readable course file ({reasons})")
     return kind, archive

@@ -23,15 +23,17 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from catalog.content_files import ContentLoadResult, load_content_files
+from catalog.models import Run
 from importers.errors import ImporterError
 from importers.extraction.archives import ArchiveError
 from importers.models import ContentArchive
 from importers.tempfiles import work_dir
 
 from .common_cartridge import CartridgeError
-from .ingest import IngestError, course_for_cartridge, match_olx, text_extractor, unpack_and_parse
+from .ingest import IngestError, course_for_cartridge, match_olx, resource_named, text_extractor, unpack_and_parse
 from .locations import ArchiveEntry, file_sha256, open_location
 from .olx import OlxError
 
@@ -59,6 +61,14 @@ class ContentImportResult:
     would_create: list[dict] = field(default_factory=list)
     archives: dict[str, int] = field(default_factory=dict)
     changed_resource_ids: set[int] = field(default_factory=set)
+    # The names LoadResult has, so the runner treats every loader alike: content sources have no unpublish guard.
+    needs_review: bool = False
+    review_reason: str = ""
+    guard_verdict: dict | None = None
+
+    @property
+    def would_create_count(self) -> int:
+        return len(self.would_create)
 
     def count(self, outcome: str) -> None:
         self.archives[outcome] = self.archives.get(outcome, 0) + 1
@@ -187,6 +197,35 @@ def load_content_archives(
     return result
 
 
+def _file_name(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
+
+
+def _keep_apart(source_name: str, archive, key: str, checksum: str, handled: dict[str, str], result) -> None:
+    """Give a cartridge its own course when its manifest identifier is already the course of a different archive
+    (another file name and other bytes): two exports that share an identifier (a copied course, a template) must
+    not replace each other's files. Its course id becomes IDENTIFIER:FILE-STEM, the same on every run."""
+    identifier = archive.source_id
+    other = handled.get(identifier)
+    if other is None or _file_name(other) == _file_name(key):
+        other = (
+            ContentArchive.objects.filter(course_key=identifier, status=ContentArchive.Status.INGESTED)
+            .exclude(source=source_name, key=key)
+            .exclude(checksum=checksum)
+            .values_list("key", flat=True)
+            .order_by("pk")
+            .first()
+        )
+    if other is None or _file_name(other) == _file_name(key):
+        return  # the same archive again (or a newer export under the same name): it updates its course
+    stem = re.sub(r"(\.tar\.gz|\.tgz|\.imscc|\.zip)$", "", _file_name(key), flags=re.IGNORECASE)
+    archive.source_id = f"{identifier}:{slugify(stem) or hashlib.sha256(key.encode()).hexdigest()[:12]}"[:255]
+    result.warnings.append(
+        f"{key}: its manifest identifier {identifier} is already the course of {other}; imported as its own "
+        f"course {archive.source_id} so that neither replaces the other's files"
+    )
+
+
 def _known_checksum(record: dict, row: ContentArchive) -> str:
     if record.get("content") is not None:
         return hashlib.sha256(record["content"]).hexdigest()
@@ -252,6 +291,8 @@ def _ingest_one(source_name, record, row, checksum, location, extractor, handled
                 return
         row.checksum = checksum
         kind, archive = unpack_and_parse(path, work / "unpacked")
+        if kind == "cc":
+            _keep_apart(source_name, archive, key, checksum, handled, result)
         course_key = archive.run_id or archive.source_id
         row.course_key = course_key[:255]
         if course_key in handled:
@@ -262,7 +303,10 @@ def _ingest_one(source_name, record, row, checksum, location, extractor, handled
             result.warnings.append(f"{key}: {warning}")
         catalog_source = record.get("catalog_source", "")
         with transaction.atomic():  # this archive's writes, all or nothing
-            if kind == "olx":
+            if record.get("resource"):  # named by hand (manage.py import_content --resource)
+                resource = resource_named(record["resource"])
+                run = Run.objects.filter(resource=resource, run_id=archive.run_id).first() if archive.run_id else None
+            elif kind == "olx":
                 try:
                     resource, run = match_olx(archive, catalog_source)
                 except IngestError as exc:
@@ -280,7 +324,8 @@ def _ingest_one(source_name, record, row, checksum, location, extractor, handled
                     )
                     return
             else:
-                resource, run = course_for_cartridge(archive, catalog_source or "canvas"), None
+                cartridge_source = record.get("cartridge_source") or catalog_source or "canvas"
+                resource, run = course_for_cartridge(archive, cartridge_source), None
             files = load_content_files(
                 resource,
                 archive.files,

@@ -56,7 +56,7 @@ class LocalArchives:
 
     @property
     def exists(self) -> bool:
-        return self.folder.is_dir()
+        return self.folder.is_dir() or self.folder.is_file()  # a single archive given by hand lists itself
 
     def list(self, suffixes: tuple[str, ...]) -> Iterator[ArchiveEntry]:
         if self.folder.is_file():  # a single archive given by hand

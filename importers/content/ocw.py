@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from importers.extraction.text import ExtractionError, get_extractor
 
 from .ingest import text_extractor
 from .loader import ContentImportResult
+
+logger = logging.getLogger(__name__)
 
 SHORTCODE = re.compile(r"{{[<%].*?[>%]}}", re.S)
 VTT_SKIP = re.compile(r"^(WEBVTT|NOTE\b|\d+$|[\d:.]+\s*-->)")
@@ -273,13 +276,20 @@ def load_ocw_content(
                 result.count("would_ingest")
                 result.would_create.append({"site": site, "files": len(file_records)})
                 continue
-            loaded = load_content_files(
-                resource,
-                file_records,
-                run=run,
-                extract=text_extractor(extractor),
-                force=force,
-            )
+            try:
+                # Each site is written in one transaction of its own (load_content_files', after the text is
+                # extracted); a site that fails is recorded and the others carry on.
+                loaded = load_content_files(
+                    resource,
+                    file_records,
+                    run=run,
+                    extract=text_extractor(extractor),
+                    force=force,
+                )
+            except Exception as exc:
+                logger.exception("OCW content of %s failed", site)
+                result.archive_failed(site, f"{type(exc).__name__}: {exc}")
+                continue
             result.add_files(site, loaded)
             result.count("ingested")
     finally:

@@ -8,7 +8,6 @@ or `news.loader.load_feed_items`). A source never touches the ORM.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import mimetypes
 from collections.abc import Iterator
@@ -36,7 +35,17 @@ class SnapshotDocument:
         return len(self.content)
 
     def text(self, encoding: str = "utf-8") -> str:
-        """The content decoded; a clear TransformError when the bytes are not valid `encoding`."""
+        """The content decoded; a clear TransformError when the bytes are not valid `encoding`, or when the
+        document is larger than IMPORTER_MAX_DOCUMENT_BYTES (files and uploads are not fetched through the HTTP
+        client, which enforces the same limit)."""
+        from django.conf import settings
+
+        limit = getattr(settings, "IMPORTER_MAX_DOCUMENT_BYTES", None)
+        if limit and self.size > limit:
+            raise TransformError(
+                f"document is {self.size:,} bytes, over the limit of {limit:,} (IMPORTER_MAX_DOCUMENT_BYTES)",
+                document=self.name,
+            )
         try:
             return self.content.decode(encoding)
         except UnicodeDecodeError as exc:
@@ -60,18 +69,57 @@ class SnapshotDocument:
                 f"invalid JSON: {exc.msg}", document=self.name, location=f"line {exc.lineno} column {exc.colno}"
             ) from None
 
-    def csv_rows(self, **reader_options) -> Iterator[dict[str, str]]:
-        """Rows of a CSV document as dicts keyed by the header row (UTF-8, BOM tolerated)."""
+    def csv_rows(self, **reader_options) -> Iterator[dict[str, str] | OversizedRow]:
+        """Rows of a CSV document as dicts keyed by the header row (UTF-8, BOM tolerated). A row with a cell over
+        the largest field limit (IMPORT_MAX_BODY_CHARS) comes as an `OversizedRow`, so the caller reports it as
+        that record's error and the other rows load (parsing a 20 MB cell would cost ~200 MB)."""
         text = self.text().lstrip("\ufeff")
         if not text.strip():
             raise TransformError("document is empty, expected CSV with a header row", document=self.name)
-        reader = csv.DictReader(io.StringIO(text, newline=""), **reader_options)
+        limit = max_cell_chars()
+        previous = csv.field_size_limit(limit)
         try:
-            yield from reader
-        except csv.Error as exc:
-            raise TransformError(
-                f"invalid CSV: {exc}", document=self.name, location=f"line {reader.line_num}"
-            ) from None
+            reader = csv.DictReader(_lines(text), **reader_options)
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if "field larger than field limit" not in str(exc):
+                        raise TransformError(
+                            f"invalid CSV: {exc}", document=self.name, location=f"line {reader.line_num}"
+                        ) from None
+                    yield OversizedRow(f"a cell is longer than {limit:,} characters (IMPORT_MAX_BODY_CHARS)")
+                    continue
+                yield row
+        finally:
+            csv.field_size_limit(previous)
+
+
+@dataclass(frozen=True)
+class OversizedRow:
+    """A CSV row that was not read: one of its cells is over the limit. `problem` says so."""
+
+    problem: str
+
+
+def max_cell_chars() -> int:
+    """The longest CSV cell read: the largest text field limit (a longer cell cannot be a valid value)."""
+    from django.conf import settings
+
+    return getattr(settings, "IMPORT_MAX_BODY_CHARS", 1_000_000) + 1
+
+
+def _lines(text: str) -> Iterator[str]:
+    """`text` split after each newline without copying it whole (io.StringIO keeps 4 bytes a character); csv
+    joins the lines of a quoted cell itself."""
+    start = 0
+    while (end := text.find("\n", start)) != -1:
+        yield text[start : end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
 
 
 def looks_like_html(text: str) -> bool:

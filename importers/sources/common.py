@@ -8,7 +8,7 @@ the catalogue's codes) so every source normalises the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from html import escape, unescape
@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 from catalog.sanitize import clean_html
+from catalog.schemas import RejectedRecord, size_limit
 
 from ..errors import TransformError
 from .base import SnapshotDocument
@@ -76,6 +77,30 @@ def json_items(document: SnapshotDocument, *keys: str) -> list[dict]:
     return data
 
 
+def checked_items(
+    document: SnapshotDocument, items: list, required: Iterable[str], resource_type: str = "course"
+) -> Iterator[tuple[int, dict | RejectedRecord]]:
+    """(index, item) for each item; an item lacking a `required` key comes as a RejectedRecord naming it, so its
+    neighbours still load. TransformError when no item has them all: then the document is not this format."""
+    required = tuple(required)
+    if items and not any(isinstance(item, dict) and all(key in item for key in required) for item in items):
+        raise TransformError(
+            f"wrong schema: no item has {', '.join(repr(k) for k in required)}; is this the right source?",
+            document=document.name,
+        )
+    for index, item in enumerate(items):
+        missing = [key for key in required if not isinstance(item, dict) or key not in item]
+        if missing:
+            where = f"{document.name} item {index}"
+            ident = item.get("id") or item.get("uuid") if isinstance(item, dict) else None
+            yield (
+                index,
+                RejectedRecord.of(str(ident or where), missing[0], f"{where}: has no {missing[0]!r}", resource_type),
+            )
+            continue
+        yield index, item
+
+
 def require_keys(item: dict, keys: Iterable[str], document: SnapshotDocument, index: int) -> None:
     """TransformError when an item lacks keys every item of this format has (the document is not this format)."""
     missing = [key for key in keys if key not in item]
@@ -85,6 +110,19 @@ def require_keys(item: dict, keys: Iterable[str], document: SnapshotDocument, in
             document=document.name,
             location=f"item {index}",
         )
+
+
+def ragged_row(row: dict) -> str:
+    """Why a row of csv.DictReader has cells out of place (more cells than the header has columns, or fewer),
+    or "" for a sound row. Extra cells are removed from `row` (under the key None)."""
+    columns = sum(1 for key in row if key is not None)
+    if None in row:
+        extra = row.pop(None) or []
+        return f"{columns + len(extra)} cells where the header has {columns} columns (a ragged row)"
+    missing = sum(1 for value in row.values() if value is None)
+    if missing:
+        return f"{columns - missing} cells where the header has {columns} columns (a ragged row)"
+    return ""
 
 
 # --- dates ---------------------------------------------------------------------------------------------------
@@ -181,6 +219,10 @@ def html_description(value: Any, base_url: str | None = None) -> str:
     if not value:
         return ""
     text = str(value).strip()
+    if len(text) > size_limit("description"):
+        # Refused by the record's validation anyway (naming the field and the limit); sanitising megabytes first
+        # is what made a 20 MB description cost half a gigabyte.
+        return text
     if not looks_like_html(text):
         text = unescape(text)
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]

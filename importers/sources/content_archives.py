@@ -39,12 +39,17 @@ class ContentArchiveSource(Source):
     catalog_source: str = ""  # the catalogue source whose courses the archives belong to
     location_setting: str = ""
 
+    configured_defaults: dict = {}  # an ad-hoc source's options (see `archive_files_source`)
+
     @classmethod
     def default_config(cls) -> dict:
         return {
-            "location": getattr(settings, cls.location_setting, ""),
+            "location": getattr(settings, cls.location_setting, "") if cls.location_setting else "",
             "endpoint_url": settings.AWS_S3_ENDPOINT_URL or "",
             "catalog_source": cls.catalog_source,
+            "cartridge_source": "",
+            "resource": "",
+            **cls.configured_defaults,
         }
 
     def default_document_name(self) -> str:
@@ -87,7 +92,12 @@ class ContentArchiveSource(Source):
     # --- transform --------------------------------------------------------------------------------------
 
     def transform(self, snapshot: Snapshot) -> Iterator[dict]:
-        common = {"catalog_source": self.config.get("catalog_source") or "", "endpoint_url": self._endpoint() or ""}
+        common = {
+            "catalog_source": self.config.get("catalog_source") or "",
+            "cartridge_source": self.config.get("cartridge_source") or "",
+            "resource": str(self.config.get("resource") or ""),
+            "endpoint_url": self._endpoint() or "",
+        }
         for document in snapshot.documents:
             if document.name == LISTING:
                 listing = document.json()
@@ -150,3 +160,27 @@ class CanvasContentSource(ContentArchiveSource):
     catalog_source = "canvas"
     location_setting = "CANVAS_CONTENT_ARCHIVES"
     suffixes = CARTRIDGE_SUFFIXES
+
+
+# The source `manage.py import_content` runs: archives given on the command line go through the runner (run history,
+# the per-source lock, per-archive checksums) like any other import. It is registered by the command only, with the
+# command's options, so it has no schedule.
+ARCHIVE_FILES_SOURCE = "import_content"
+
+
+def archive_files_source(*, cartridge_source: str = "canvas", resource: str = "") -> type[ContentArchiveSource]:
+    """The source class of `manage.py import_content`, ready to `register`: OLX exports are matched among the
+    courses of every catalogue source, a cartridge's course is found or created in `cartridge_source`; with
+    `resource` (an id or SOURCE:SOURCE_ID) every archive's files are attached to that resource instead."""
+    return type(
+        "ArchiveFilesSource",
+        (ContentArchiveSource,),
+        {
+            "name": ARCHIVE_FILES_SOURCE,
+            "title": "Course archives given by hand",
+            "description": "OLX exports and Common Cartridges imported with manage.py import_content.",
+            "suffixes": OLX_SUFFIXES + CARTRIDGE_SUFFIXES,
+            "configured_defaults": {"cartridge_source": cartridge_source, "resource": str(resource or "")},
+            "__module__": __name__,
+        },
+    )

@@ -25,9 +25,11 @@ from typing import Any
 from django.conf import settings
 from django.utils.text import slugify
 
+from catalog.schemas import RejectedRecord
+
 from ..errors import ImportFetchError, TransformError
 from ..registry import register
-from .base import Snapshot, SnapshotDocument, Source
+from .base import OversizedRow, Snapshot, SnapshotDocument, Source
 from .common import (
     clean_url,
     compact,
@@ -42,6 +44,7 @@ from .common import (
     parse_amount,
     parse_datetime,
     plain,
+    ragged_row,
     require_records,
     semester_of,
     unique,
@@ -249,8 +252,13 @@ class CSVCatalogSource(Source):
             raise TransformError(str(exc), document="(settings) CSV_CATALOG_FIELD_MAPPING") from None
         seen: set[str] = set()
         for document in snapshot.documents:
-            for location, row in self.rows(document):
+            for location, row, problem in self.rows(document):
                 reader = RowReader(row, mapping)
+                if problem:  # a ragged row: its cells cannot be trusted to be in their columns
+                    source_id = reader.text("source_id")[:255] or f"{document.name} {location}"
+                    resource_type = self.resource_type(reader.text("resource_type"))
+                    yield RejectedRecord.of(source_id, "row", f"{document.name} {location}: {problem}", resource_type)
+                    continue
                 if location in ("line 2", "item 0") and not reader.raw("title"):
                     columns = ", ".join(str(k) for k in list(row)[:12])
                     raise TransformError(
@@ -268,7 +276,9 @@ class CSVCatalogSource(Source):
                 seen.add(record["source_id"])
                 yield record
 
-    def rows(self, document: SnapshotDocument) -> Iterator[tuple[str, dict]]:
+    def rows(self, document: SnapshotDocument) -> Iterator[tuple[str, dict, str]]:
+        """(location, row, problem) for each row; `problem` says why a CSV row is ragged (too many or too few
+        cells), "" for a sound one."""
         name = document.name.lower()
         head = document.content[:64].lstrip()
         if name.endswith((".csv", ".tsv", ".txt")):
@@ -279,14 +289,14 @@ class CSVCatalogSource(Source):
             is_json = "json" in document.content_type or head[:1] in (b"[", b"{")
         if is_json:
             for index, item in enumerate(json_items(document, "results", "courses", "items", "data")):
-                yield f"item {index}", item
+                yield f"item {index}", item, ""
             return
         options = {"delimiter": self.config["delimiter"]} if self.config.get("delimiter") else {}
         for line, row in enumerate(document.csv_rows(**options), start=2):
-            if None in row:
-                self.warn(f"{document.name} line {line}: more cells than columns; the extra cells are ignored")
-                row = {k: v for k, v in row.items() if k is not None}
-            yield f"line {line}", row
+            if isinstance(row, OversizedRow):
+                yield f"line {line}", {}, row.problem
+                continue
+            yield f"line {line}", row, ragged_row(row)
 
     def record(self, reader: RowReader, document: str, location: str) -> dict | None:
         separators = self.config.get("separators") or ""

@@ -22,7 +22,7 @@ import feedparser
 
 from ..errors import ImportFetchError, TransformError
 from ..registry import register
-from .base import Snapshot, SnapshotDocument, Source
+from .base import Snapshot, SnapshotDocument, Source, looks_like_html
 
 logger = logging.getLogger(__name__)
 # feedparser flags these but reads the feed fine.
@@ -52,6 +52,40 @@ def struct_to_iso(value) -> str | None:
         return datetime.fromtimestamp(calendar.timegm(value), tz=UTC).isoformat()
     except (OverflowError, ValueError, TypeError):
         return None
+
+
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w:.-]*)")
+
+
+def describe_document(content: bytes) -> str:
+    """What a document that should have been a feed looks like, for the error: "an HTML page", "JSON", ..."""
+    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        return "an empty document"
+    if re.search(rb"[\x00-\x08]", head):
+        return "binary data"
+    text = head.decode("utf-8", errors="replace")
+    if looks_like_html(text) or re.search(r"<html[\s>]", text[:1024], re.IGNORECASE):
+        return "an HTML page"
+    if head[:1] in (b"{", b"["):
+        return "JSON"
+    if head[:1] == b"<":
+        body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.DOTALL).lstrip()
+        match = _ROOT_TAG.match(body)
+        return f"an XML document whose root is <{match.group(1).decode()}>" if match else "unreadable XML"
+    return "plain text"
+
+
+def parse_feed_document(document: SnapshotDocument) -> feedparser.FeedParserDict:
+    """The document parsed by feedparser; TransformError naming what it is when it is not RSS or Atom at all (an
+    HTML error page, JSON, another XML format), so that such a run fails instead of "succeeding" with no items."""
+    # Some feeds (Medium's) start with a blank line before the XML declaration, which is not well-formed.
+    content = document.content.lstrip()
+    # No content-location: relative URLs in an item resolve against the item's own link (by the loader).
+    parsed = feedparser.parse(content, response_headers={"content-type": "application/xml"})
+    if not parsed.get("version"):
+        raise TransformError(f"expected RSS/Atom, got {describe_document(content)}", document=document.name)
+    return parsed
 
 
 def admin_config(name: str) -> dict:
@@ -108,10 +142,7 @@ class RssFeedSource(NewsSource):
 
     def parse_feed(self, document: SnapshotDocument) -> Iterator[dict]:
         base = document.metadata.get("url") or self.config.get("url") or ""
-        # Some feeds (Medium's) start with a blank line before the XML declaration, which is not well-formed.
-        content = document.content.lstrip()
-        # No content-location: relative URLs in an item resolve against the item's own link (by the loader).
-        parsed = feedparser.parse(content, response_headers={"content-type": "application/xml"})
+        parsed = parse_feed_document(document)
         entries = parsed.get("entries") or []
         if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), BENIGN_BOZO):
             problem = str(parsed.get("bozo_exception") or "unreadable XML")

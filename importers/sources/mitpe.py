@@ -19,11 +19,14 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 
+from catalog.schemas import RejectedRecord
+
 from ..errors import TransformError
 from ..registry import register
 from .base import Snapshot, SnapshotDocument, Source
 from .common import (
     absolute_url,
+    checked_items,
     child_ref,
     clean_url,
     combined_delivery,
@@ -78,15 +81,10 @@ class MITPESource(Source):
             if isinstance(search, dict) and "searchAPISearch" in search:
                 prolearn.extend(self._prolearn_documents(search["searchAPISearch"], document))
                 continue
-            for index, item in enumerate(json_items(document, "results", "data")):
-                missing = [key for key in REQUIRED_KEYS if key not in item]
-                if missing:
-                    raise TransformError(
-                        f"wrong schema: MIT Professional Education items have {', '.join(REQUIRED_KEYS)}; "
-                        f"this one lacks {', '.join(missing)}",
-                        document=document.name,
-                        location=f"item {index}",
-                    )
+            for _index, item in checked_items(document, json_items(document, "results", "data"), REQUIRED_KEYS):
+                if isinstance(item, RejectedRecord):
+                    yield item
+                    continue
                 items.append(item)
         by_title = {plain(item.get("title")).lower(): item for item in items if not self._is_program(item)}
         seen: set[str] = set()

@@ -16,6 +16,8 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 
+from catalog.schemas import RejectedRecord
+
 from ..errors import TransformError
 from ..registry import register
 from .base import Snapshot, SnapshotDocument
@@ -24,21 +26,30 @@ from .feeds import NewsSource, admin_config, fetched_at, plain_text
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?")
 
 
-def _items(document: SnapshotDocument, required: tuple[str, ...]) -> list[dict]:
+def _items(document: SnapshotDocument, required: tuple[str, ...]) -> Iterator[tuple[int, dict | RejectedRecord]]:
+    """(index, item) for each item of a page; an item lacking a `required` key comes as a RejectedRecord naming
+    the key, so its neighbours still load. TransformError only when the document is not this feed at all (not a
+    list, or no item has the required keys)."""
     data = document.json()
     if isinstance(data, dict):
         data = data.get("results", data.get("items"))
     if not isinstance(data, list):
         raise TransformError("expected a JSON list of items", document=document.name)
+    if data and not any(isinstance(item, dict) and all(key in item for key in required) for item in data):
+        raise TransformError(
+            f"wrong schema: no item has {', '.join(required)}; is this the right feed?", document=document.name
+        )
     for index, item in enumerate(data):
-        if not isinstance(item, dict) or any(key not in item for key in required):
-            missing = [key for key in required if not isinstance(item, dict) or key not in item]
-            raise TransformError(
-                f"wrong schema: item has no {', '.join(missing)}; is this the right feed?",
-                document=document.name,
-                location=f"item {index}",
-            )
-    return data
+        where = f"{document.name} item {index}"
+        if not isinstance(item, dict):
+            yield index, RejectedRecord.of(where, "", f"{where}: expected an object, got {type(item).__name__}")
+            continue
+        missing = [key for key in required if item.get(key) in (None, "")]
+        if missing:
+            ident = str(item.get("id") or where)
+            yield index, RejectedRecord.of(ident, missing[0], f"{where}: {missing[0]} is required", "feed_item")
+            continue
+        yield index, item
 
 
 def _date(value) -> date | None:
@@ -107,12 +118,18 @@ class MitpeNews(MitpeSource):
     def transform(self, snapshot: Snapshot) -> Iterator[dict]:
         zone = zoneinfo.ZoneInfo(self.config.get("time_zone") or "UTC")
         for document in self.documents(snapshot):
-            for item in _items(document, ("title", "url")):
+            for _index, item in _items(document, ("title", "url")):
+                if isinstance(item, RejectedRecord):
+                    yield item
+                    continue
                 link = self.site(item.get("url") or "")
                 published = _date(item.get("date"))
                 estimated = published is None
-                if estimated:
-                    self.warn(f"{document.name}: item {item.get('id')!r} has an unreadable date {item.get('date')!r}")
+                if estimated:  # kept, dated by the import (date_estimated), as the RSS feeds do
+                    self.warn(
+                        f"{document.name}: item {item.get('id')!r}: date: unreadable {str(item.get('date'))[:80]!r}; "
+                        "using the time of the import"
+                    )
                 yield self.with_defaults(
                     {
                         "guid": str(item.get("id") or link),
@@ -140,11 +157,20 @@ class MitpeEvents(MitpeSource):
     def transform(self, snapshot: Snapshot) -> Iterator[dict]:
         zone = zoneinfo.ZoneInfo(self.config.get("time_zone") or "UTC")
         for document in self.documents(snapshot):
-            for item in _items(document, ("title", "start_date")):
+            for index, item in _items(document, ("title", "start_date")):
+                if isinstance(item, RejectedRecord):
+                    yield item
+                    continue
                 start_day = _date(item.get("start_date"))
                 end_day = _date(item.get("end_date")) or start_day
                 if start_day is None:
-                    self.warn(f"{document.name}: event {item.get('id')!r} has no readable start date; skipped")
+                    where = f"{document.name} item {index}"
+                    yield RejectedRecord.of(
+                        str(item.get("id") or where),
+                        "start_date",
+                        f"{where}: unreadable start date {str(item.get('start_date'))[:80]!r}",
+                        "feed_item",
+                    )
                     continue
                 text = plain_text(item.get("time_range"))
                 start_time, end_time = parse_times(text)

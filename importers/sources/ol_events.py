@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from catalog.schemas import RejectedRecord
+
 from ..errors import TransformError
 from ..registry import register
 from .base import Snapshot, SnapshotDocument
@@ -47,19 +49,22 @@ class OpenLearningEvents(NewsSource):
             site = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
             for index, node in enumerate(body["data"]):
                 item = self.node_item(node, site, document, index)
-                if item:
+                if isinstance(item, RejectedRecord):
+                    yield item
+                elif item:
                     yield self.with_defaults(item)
 
-    def node_item(self, node: dict, site: str, document: SnapshotDocument, index: int) -> dict | None:
+    def node_item(self, node: dict, site: str, document: SnapshotDocument, index: int) -> dict | RejectedRecord | None:
+        where = f"{document.name} data[{index}]"
+        ident = str(node.get("id") or where) if isinstance(node, dict) else where
         if not isinstance(node, dict) or not isinstance(node.get("attributes"), dict):
-            raise TransformError("a data entry has no attributes", document=document.name, location=f"data[{index}]")
+            return RejectedRecord.of(ident, "attributes", f"{where}: the entry has no attributes", "feed_item")
         attributes = node["attributes"]
         if attributes.get("status") is False:
             return None  # unpublished in Drupal
         when = attributes.get("field_event_date") or {}
         if not isinstance(when, dict) or not when.get("value"):
-            self.warn(f"{document.name}: event {node.get('id')!r} has no date; skipped")
-            return None
+            return RejectedRecord.of(ident, "field_event_date", f"{where}: the event has no date", "feed_item")
         alias = (attributes.get("path") or {}).get("alias") or ""
         link = f"{site}{alias}" if alias and site else ""
         body = attributes.get("body") or {}

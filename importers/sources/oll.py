@@ -12,9 +12,11 @@ from collections.abc import Iterator
 
 from django.conf import settings
 
+from catalog.schemas import RejectedRecord
+
 from ..errors import TransformError
 from ..registry import register
-from .base import Snapshot, SnapshotDocument, Source
+from .base import OversizedRow, Snapshot, SnapshotDocument, Source
 from .common import (
     clean_url,
     compact,
@@ -23,6 +25,7 @@ from .common import (
     language_code,
     map_level,
     plain,
+    ragged_row,
     require_records,
     topic_path,
     unique,
@@ -65,6 +68,10 @@ class OLLSource(Source):
         seen: set[str] = set()
         for document in snapshot.documents:
             for line, row in enumerate(document.csv_rows(), start=2):
+                if isinstance(row, OversizedRow):
+                    where = f"{document.name} line {line}"
+                    yield RejectedRecord.of(where, "row", f"{where}: {row.problem}", "course")
+                    continue
                 if line == 2:
                     missing = [c for c in REQUIRED_COLUMNS if c not in row]
                     if missing:
@@ -74,8 +81,13 @@ class OLLSource(Source):
                             document=document.name,
                             location="line 1",
                         )
-                if None in row:
-                    self.warn(f"{document.name} line {line}: more cells than columns; the extra cells are ignored")
+                problem = ragged_row(row)
+                if problem:  # its cells cannot be trusted to be in their columns
+                    parts = _row_value(row, "readable_id").split("+")
+                    course_id = "+".join(parts[:2]) if len(parts) >= 3 else "+".join(parts)
+                    where = f"{document.name} line {line}"
+                    yield RejectedRecord.of(course_id or where, "row", f"{where}: {problem}", "course")
+                    continue
                 record = self.course_record(row)
                 if not record.get("source_id"):
                     self.warn(f"{document.name} line {line}: no readable_id; skipped")

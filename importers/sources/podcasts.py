@@ -14,12 +14,10 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.utils.text import slugify
 
-import feedparser
-
 from ..errors import TransformError
 from ..registry import register
 from .base import Snapshot, SnapshotDocument, Source
-from .feeds import BENIGN_BOZO, plain_text
+from .feeds import BENIGN_BOZO, parse_feed_document, plain_text
 from .media_common import clock_seconds, config_documents, human_duration, lookup, short_id, yaml_documents
 
 PLATFORM = {"code": "podcast", "name": "Podcast"}
@@ -83,7 +81,7 @@ class Podcasts(Source):
                 yield from self.podcast_records(ident, config, snapshot.document(feed_name))
 
     def podcast_records(self, ident: str, config: dict, document: SnapshotDocument) -> Iterator[dict]:
-        parsed = feedparser.parse(document.content.lstrip(), response_headers={"content-type": "application/xml"})
+        parsed = parse_feed_document(document)
         if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), BENIGN_BOZO):
             if not parsed.get("entries") and not parsed.get("feed"):
                 raise TransformError(f"not an RSS feed ({parsed.get('bozo_exception')})", document=document.name)

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 
 from django.conf import settings
 
+from catalog.schemas import RejectedRecord
+
 from ..errors import ImportFetchError, TransformError
 from ..registry import register
 from .base import Snapshot, SnapshotDocument, Source
 from .common import (
+    checked_items,
     clean_url,
     colon_topic,
     combined_delivery,
@@ -78,20 +81,27 @@ class SloanSource(Source):
         courses: list[dict] = []
         runs_by_course: dict[str, list[dict]] = defaultdict(list)
         for document in snapshot.documents:
-            for index, item in enumerate(json_items(document, "results", "data")):
-                if "Course_Id" not in item:
-                    raise TransformError(
-                        "wrong schema: Sloan items have a 'Course_Id'", document=document.name, location=f"item {index}"
-                    )
+            items = json_items(document, "results", "data")
+            if items and not any(isinstance(i, dict) and ({"Title", "Start_Date", "CO_Title"} & set(i)) for i in items):
+                raise TransformError(
+                    "wrong schema: a Sloan item is a course (with 'Title') or an offering (with 'Start_Date')",
+                    document=document.name,
+                )
+            for index, item in checked_items(document, items, ("Course_Id",)):
+                if isinstance(item, RejectedRecord):
+                    yield item
+                    continue
                 if "Title" in item:
                     courses.append(item)
                 elif "Start_Date" in item or "CO_Title" in item:
                     runs_by_course[item["Course_Id"]].append(item)
                 else:
-                    raise TransformError(
-                        "wrong schema: a Sloan item is a course (with 'Title') or an offering (with 'Start_Date')",
-                        document=document.name,
-                        location=f"item {index}",
+                    where = f"{document.name} item {index}"
+                    yield RejectedRecord.of(
+                        str(item["Course_Id"]),
+                        "Title",
+                        f"{where}: neither a course (with 'Title') nor an offering (with 'Start_Date')",
+                        "course",
                     )
         known = {course["Course_Id"] for course in courses}
         orphans = sum(len(runs) for course_id, runs in runs_by_course.items() if course_id not in known)

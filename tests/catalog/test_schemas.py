@@ -88,7 +88,7 @@ def test_over_long_strings_are_errors_not_truncated():
     errors = errors_by_field(course(title="x" * 513, runs=[{"run_id": "r", "semester": "s" * 33}]))
 
     assert set(errors) == {"title", "runs.0.semester"}
-    assert "at most 512" in errors["title"].message
+    assert "over the limit of 512" in errors["title"].message
 
 
 def test_invalid_dates():

@@ -102,7 +102,7 @@ def test_dry_run_page_shows_the_diff(admin, configure):
     configure(courses=[course(1)])
     run = run_import(FAKE, dry_run=True)
     html = admin.get(f"/admin/imports/runs/{run.pk}/").content.decode()
-    assert "Would create (1)" in html and "C00001" in html
+    assert "1 would be created" in html and "C00001" in html
 
 
 def test_replay_action(admin, configure):

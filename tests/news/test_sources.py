@@ -51,7 +51,7 @@ def test_malformed_xml_keeps_what_is_recovered_with_a_warning(snapshot_of):
 
 
 def test_not_a_feed_is_a_transform_error(snapshot_of):
-    with pytest.raises(TransformError, match="not an RSS or Atom feed"):
+    with pytest.raises(TransformError, match="expected RSS/Atom, got binary data"):
         list(get_source("ol_news").transform(snapshot_of("ol_news", {"feed.xml": b"\x00\x01 binary junk"})))
 
 
