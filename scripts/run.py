@@ -36,6 +36,14 @@ QUEUES = ("default", "content", "embeddings")
 TROUBLE = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback|Error\b|Exception\b")
 # A line that starts a log record (text format) rather than continuing one.
 NEW_RECORD = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\[\d\d/\w{3}/\d{4} |\{")
+
+
+def echo(message: str = "", end: str = "\n") -> None:
+    """Print to the terminal; a terminal (or pipe) that went away never stops the clean-up of the children."""
+    with contextlib.suppress(OSError):  # BrokenPipeError: e.g. `make run | tee`, and tee was interrupted first
+        print(message, end=end, flush=True)
+
+
 ADMIN_LINE = re.compile(r"admin user '(?P<user>[^']+)'(?P<rest>.*)", re.IGNORECASE)
 
 
@@ -59,7 +67,7 @@ class Runner:
 
     def say(self, message: str = "") -> None:
         with self.out_lock:
-            print(message, flush=True)
+            echo(message)
             self.log.write(message + "\n")
             self.log.flush()
 
@@ -76,7 +84,7 @@ class Runner:
                 self.log.write(f"{name:>{width}} | {line}\n")
                 self.log.flush()
                 if showing or self.ready and (self.args.verbose or name == "web"):
-                    print(f"{name:>{width}} | {line}", flush=True)
+                    echo(f"{name:>{width}} | {line}")
         stream.close()
 
     # --- signals --------------------------------------------------------------------------------------------
@@ -104,7 +112,7 @@ class Runner:
     def step(self, title: str, argv: list[str]) -> list[str] | None:
         """Run one preparation command, its output to the log file only; None when interrupted."""
         started = time.monotonic()
-        print(f"{title} …", end=" ", flush=True)
+        echo(f"{title} …", end=" ")
         self.log.write(f"--- {title}: {' '.join(argv[1:])}\n")
         self.log.flush()
         step = subprocess.Popen(
@@ -120,14 +128,14 @@ class Runner:
         step.wait()
         self.preparing = None
         if self.stop_requested.is_set():
-            print("interrupted", flush=True)
+            echo("interrupted")
             return None
         if step.returncode != 0:
-            print("failed", flush=True)
+            echo("failed")
             tail = "".join(output[-25:]).rstrip()
             self.say(f"{tail}\n\n{title} failed (exit status {step.returncode}); full log: {self.args.log}")
             raise SystemExit(1)
-        print(f"done in {time.monotonic() - started:.0f} s", flush=True)
+        echo(f"done in {time.monotonic() - started:.0f} s")
         return output
 
     def prepare_command(self) -> list[str]:
@@ -204,7 +212,7 @@ class Runner:
         """SIGTERM once to each process, wait up to the grace period, then SIGKILL what is left of each group."""
         running = {name: child for name, child in self.children.items() if child.poll() is None}
         if running:
-            print(f"\nStopping {', '.join(running)} …", flush=True)
+            echo(f"\nStopping {', '.join(running)} …")
         for child in running.values():
             with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signal.SIGTERM)
@@ -263,7 +271,7 @@ class Runner:
                 self.say(f"{name} exited with status {self.children[name].returncode}; stopping the others")
                 status = 1
         self.stop()
-        print("Stopped.", flush=True)
+        echo("Stopped.")
         return status
 
 
