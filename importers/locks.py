@@ -10,8 +10,6 @@ the dead run failed. Operators release a lock by hand with `release_lock_by_oper
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from datetime import timedelta
 
@@ -19,39 +17,14 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cms.processes import owner_is_dead, process_exists, process_owner
+
 from .errors import ImportLocked
 from .models import ImportLock, ImportRun
 
+__all__ = ["LockKeeper", "acquire_lock", "owner_is_dead", "process_exists", "process_owner", "release_lock"]
+
 logger = logging.getLogger(__name__)
-
-
-def process_owner() -> str:
-    """host:pid of this process, as recorded on locks and runs."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:255]
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True when `owner` (host:pid) is a process of this host that no longer exists. Another host's process
-    cannot be checked from here: only its lock's expiry tells."""
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    return not process_exists(int(pid))
-
-
-def process_exists(pid: int) -> bool:
-    """True while process `pid` runs here (a zombie — killed, not yet reaped by its parent — does not run)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):  # no /proc (not Linux): trust kill()
-        return True
 
 
 def _expiry():

@@ -191,6 +191,8 @@ class EmbeddingRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    owner = models.CharField(max_length=255, blank=True, help_text="host:pid of the process running it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life while running.")
     since = models.DateTimeField(null=True, blank=True, help_text="Changes after this time were embedded.")
     encoder = models.CharField(max_length=128, blank=True)
     store = models.CharField(max_length=64, blank=True)

@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from catalog.models import ContentFile, LearningResource
+from cms.processes import owner_is_dead, process_owner
 
 from ..models import EmbeddingRun
 from .encoders import get_encoder
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 # A run still marked running after this long was cut off (worker killed): it no longer blocks new runs.
 ABANDONED_AFTER = timedelta(hours=6)
+# A running job writes its heartbeat after every batch; one silent for this long has died (another host's process).
+STALE_AFTER = timedelta(minutes=15)
 
 
 class EmbeddingJobBusy(RuntimeError):
@@ -69,17 +72,40 @@ def _public_files(queryset):
     )
 
 
-def _claim(mode: str, trigger: str) -> EmbeddingRun:
+def fail_abandoned_runs() -> list[int]:
+    """Mark failed the running jobs whose process is gone (same host), that stopped beating for STALE_AFTER, or
+    that ran past ABANDONED_AFTER; returns their ids. A killed worker's job then never blocks the next one."""
     now = timezone.now()
-    EmbeddingRun.objects.filter(status=EmbeddingRun.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).update(
-        status=EmbeddingRun.Status.FAILED, finished_at=now, error="abandoned: still running after 6 hours"
-    )
+    abandoned = []
+    for run in EmbeddingRun.objects.filter(status=EmbeddingRun.Status.RUNNING):
+        last = run.heartbeat_at or run.started_at
+        if run.owner and owner_is_dead(run.owner):
+            why = f"abandoned: its process ({run.owner}) is gone"
+        elif now - last > STALE_AFTER:
+            why = f"abandoned: no sign of life since {last:%Y-%m-%d %H:%M:%S} UTC"
+        elif now - run.started_at > ABANDONED_AFTER:
+            why = "abandoned: still running after 6 hours"
+        else:
+            continue
+        if EmbeddingRun.objects.filter(pk=run.pk, status=EmbeddingRun.Status.RUNNING).update(
+            status=EmbeddingRun.Status.FAILED, finished_at=now, error=why
+        ):
+            abandoned.append(run.pk)
+    return abandoned
+
+
+def _claim(mode: str, trigger: str) -> EmbeddingRun:
+    fail_abandoned_runs()
     running = EmbeddingRun.objects.filter(status=EmbeddingRun.Status.RUNNING).first()
     if running:
         raise EmbeddingJobBusy(f"embedding run {running.pk} has been running since {running.started_at:%Y-%m-%d %H:%M}")
     previous = last_successful_run()
     return EmbeddingRun.objects.create(
-        mode=mode, trigger=trigger, since=previous.started_at if previous and mode == "changed" else None
+        mode=mode,
+        trigger=trigger,
+        since=previous.started_at if previous and mode == "changed" else None,
+        owner=process_owner(),
+        heartbeat_at=timezone.now(),
     )
 
 
@@ -156,7 +182,8 @@ def _embed(run, store, encoder, changed: Q, batch_size: int, progress) -> int:
             refreshed += count
             restored += missing
         advance(len(batch))
-        run.save(update_fields=["resources_embedded"])
+        run.heartbeat_at = timezone.now()
+        run.save(update_fields=["resources_embedded", "heartbeat_at"])
 
     if run.since is not None:  # after a (re)creation there is nothing to remove
         public_ids = LearningResource.objects.public().values("pk")
@@ -171,7 +198,8 @@ def _embed(run, store, encoder, changed: Q, batch_size: int, progress) -> int:
         run.chunks_embedded += embed_content_files(batch, store=store, encoder=encoder)
         run.files_embedded += len(batch)
         advance(len(batch))
-        run.save(update_fields=["chunks_embedded", "files_embedded"])
+        run.heartbeat_at = timezone.now()
+        run.save(update_fields=["chunks_embedded", "files_embedded", "heartbeat_at"])
 
     if run.since is not None:
         public_files = _public_files(ContentFile.objects.all()).values("pk")

@@ -6,11 +6,13 @@ the embedded store) and against the Qdrant-server store over qdrant-client's in-
 
 import io
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 import numpy as np
 import pytest
@@ -319,3 +321,29 @@ def test_a_worker_process_embeds_and_the_web_process_searches_the_same_vectors(t
         assert hits[0].payload["title"] == "Introduction to deep learning and neural networks"
     finally:
         web.close()
+
+
+def test_a_job_whose_process_died_never_blocks_the_next_one(store):
+    import socket
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    dead = EmbeddingRun.objects.create(status=EmbeddingRun.Status.RUNNING, owner=f"{socket.gethostname()}:{child.pid}")
+    silent = EmbeddingRun.objects.create(
+        status=EmbeddingRun.Status.RUNNING,
+        owner="another-host:1",
+        heartbeat_at=timezone.now() - jobs.STALE_AFTER - timedelta(minutes=1),
+    )
+    alive = EmbeddingRun.objects.create(
+        status=EmbeddingRun.Status.RUNNING, owner="another-host:2", heartbeat_at=timezone.now()
+    )
+    assert sorted(jobs.fail_abandoned_runs()) == [dead.pk, silent.pk]
+    dead.refresh_from_db()
+    silent.refresh_from_db()
+    assert "is gone" in dead.error and "no sign of life" in silent.error
+    with pytest.raises(jobs.EmbeddingJobBusy, match=f"run {alive.pk}"):
+        run()
+    EmbeddingRun.objects.filter(pk=alive.pk).update(status=EmbeddingRun.Status.SUCCEEDED)
+    done = run()
+    assert done.status == EmbeddingRun.Status.SUCCEEDED and done.owner and done.heartbeat_at
