@@ -152,7 +152,8 @@ def is_mapping_document(data: Any) -> bool:
 
 def build(data: dict, *, defaults: dict[str, list[str]], origin: str, separators: str = "|;") -> Mapping:
     """A Mapping from a mapping document (`fields`, `extra`, `null_values`, ...) over the built-in candidates."""
-    unknown = sorted(set(data) - {"fields", "extra", "null_values", "date_formats", "separators", *OPTION_KEYS})
+    allowed = {"fields", "extra", "null_values", "date_formats", "separators", *OPTION_KEYS}
+    unknown = sorted(key for key in set(data) - allowed if not str(key).startswith("_"))  # "_comment": JSON notes
     if unknown:
         raise MappingError(f"{origin}: unknown key(s) {', '.join(unknown)}")
     mapping = Mapping(

@@ -95,6 +95,7 @@ DEFAULT_MAPPING: dict[str, list[str]] = {
     "resource_type": ["resource_type", "type"],
 }
 MAPPING_DOCUMENTS = ("_mapping.yaml", "_mapping.yml", "_mapping.json")  # a snapshot's own mapping (--mapping)
+PREVIEW_FIELDS = {"price": "prices", "paid": "free", "currency": "prices", "time_commitment": "time_commitment"}
 FIELD_WARNINGS_SHOWN = 20  # per field; the rest are counted in one line
 LIST_FIELDS = ("topics", "keywords", "instructors", "languages", "course_numbers")
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
@@ -370,6 +371,72 @@ class CSVCatalogSource(Source):
         if self._problems[field] <= FIELD_WARNINGS_SHOWN:
             self.warn(f"{location} id {source_id}: {field}: {message}")
         reader.problems.append(f"{field}: {message}")
+
+    # --- a mapping file, previews --------------------------------------------------------------------------
+
+    def mapping_document(self, path: str | Path) -> SnapshotDocument:
+        """The mapping file at `path` as a snapshot document, checked first (MappingError naming the file): the
+        snapshot carries its mapping, so a replay reads it the same way and a changed mapping is a new snapshot."""
+        data = catalog_mapping.read_mapping_file(path)
+        build_mapping(data, origin=f"mapping file {path}")
+        suffix = ".json" if str(path).lower().endswith(".json") else ".yaml"
+        return SnapshotDocument(
+            name=f"_mapping{suffix}",
+            content=Path(path).read_bytes(),
+            content_type="application/json" if suffix == ".json" else "application/yaml",
+            metadata={"path": str(path)},
+        )
+
+    def preview(self, snapshot: Snapshot, rows: int = 5) -> list[dict]:
+        """What the first `rows` rows become, before any import: for each row its location, the record's id,
+        each mapped field's column, cell and value, and the row's problems (or why it is rejected or skipped).
+        TransformError as for an import (a column the mapping names that the document lacks)."""
+        mapping = self.mapping_for(snapshot)
+        self._problems = Counter()
+        previews: list[dict] = []
+        for document in self.data_documents(snapshot):
+            for location, row, problem in self.rows(document):
+                if len(previews) >= rows:
+                    return previews
+                reader = RowReader(row, mapping)
+                if location in ("line 2", "item 0"):
+                    self.check_columns(mapping, document, reader)
+                where = f"{document.name} {location}"
+                if problem:
+                    previews.append({"location": where, "record": None, "fields": [], "problems": [problem]})
+                    continue
+                warned = len(self.warnings)
+                record = self.record(reader, document.name, location)
+                problems = reader.problems or self.warnings[warned:]
+                previews.append(
+                    {
+                        "location": where,
+                        "record": record,
+                        "fields": self._preview_fields(reader, record or {}),
+                        "problems": list(problems),
+                    }
+                )
+        return previews
+
+    @staticmethod
+    def _preview_fields(reader: RowReader, record: dict) -> list[dict]:
+        fields = []
+        for name, column in reader.sources.items():
+            rule = reader.rule(name)
+            cell = reader.raw(name, rule)
+            extra = record.get("extra", {})
+            value = extra.get(name) if name in reader.mapping.extra else record.get(PREVIEW_FIELDS.get(name, name))
+            if name in ("start_date", "end_date"):
+                value = (record.get("runs") or [{}])[0].get(name)
+            fields.append(
+                {
+                    "field": f"extra.{name}" if name in reader.mapping.extra else name,
+                    "column": column if column != "" else "(the unnamed column)",
+                    "cell": cell,
+                    "value": value,
+                }
+            )
+        return fields
 
     def rows(self, document: SnapshotDocument) -> Iterator[tuple[str, dict, str]]:
         """(location, row, problem) for each row; `problem` says why a CSV row is ragged (too many or too few
