@@ -14,7 +14,7 @@ from importers.errors import TransformError
 from importers.models import ImportRun, SourceSettings
 from importers.runner import run_import
 from importers.sources.base import Snapshot, SnapshotDocument
-from importers.sources.catalog_mapping import MappingError, language_tag, parse_number
+from importers.sources.catalog_mapping import language_tag, parse_number
 from tests.conftest import REPO_ROOT
 
 from .fixtures import by_id, transform
