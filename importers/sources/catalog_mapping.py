@@ -336,3 +336,10 @@ def language_tag(value: Any) -> str:
             return ""
         tag = langcodes.standardize_tag(tag, macro=True)
     return tag if _TAG.match(tag) and len(tag) <= 16 else ""
+
+
+def shown(value: Any, limit: int = 70) -> str:
+    """A cell or value as a preview shows it: JSON for structures, one line, at most `limit` characters."""
+    text = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

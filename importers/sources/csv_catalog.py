@@ -387,6 +387,16 @@ class CSVCatalogSource(Source):
             metadata={"path": str(path)},
         )
 
+    @classmethod
+    def config_problem(cls, config: dict) -> str:
+        """Why the admin's config cannot be used ("" when it can): its `mapping` is checked when it is saved."""
+        try:
+            mapping = config.get("mapping")
+            build_mapping(mapping, origin="the mapping" if is_mapping_document(mapping) else "")
+        except MappingError as exc:
+            return str(exc)
+        return ""
+
     def preview(self, snapshot: Snapshot, rows: int = 5) -> list[dict]:
         """What the first `rows` rows become, before any import: for each row its location, the record's id,
         each mapped field's column, cell and value, and the row's problems (or why it is rejected or skipped).

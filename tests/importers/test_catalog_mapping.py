@@ -348,3 +348,47 @@ def test_real_catalogue_spot_checks(realdata):
     assert d4m["url"] == "https://ocw.mit.edu/resources/res-ll-005-d4m-signal-processing-on-databases-fall-2012/"
     assert ocw["2-003sc-engineering-dynamics-fall-2011"]["course_numbers"] == ["2.003SC"]
     assert not any("Supplemental" in r.get("course_numbers", []) for r in ocw.values())
+
+
+# --- the source's admin page ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(client, django_user_model):
+    user = django_user_model.objects.create_superuser("boss", "boss@example.org", "pw")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_admin_saves_a_checked_mapping_and_previews_a_file(admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    import yaml
+
+    page = f"/admin/imports/{SOURCE}/"
+    bad = json.dumps({"mapping": {"fields": {"titel": "name"}}})
+    response = admin.post(page, {"save_settings": "1", "enabled": "on", "config": bad})
+    assert response.status_code == 200 and "unknown field &#x27;titel&#x27;" in response.content.decode()
+    assert not SourceSettings.objects.exists()
+
+    config = json.dumps({"mapping": yaml.safe_load(MAPPING)})
+    response = admin.post(page, {"save_settings": "1", "enabled": "on", "config": config})
+    assert response.status_code == 302
+    assert SourceSettings.objects.get(source=SOURCE).config["mapping"]["fields"]["title"] == "name"
+
+    upload = SimpleUploadedFile("catalog.csv", CATALOGUE, content_type="text/csv")
+    response = admin.post(page, {"preview": "1", "rows": "2", "file": upload})
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "catalog.csv line 2: c1 Data Science" in text and "catalog.csv line 3: c2 Opera" in text
+    assert "line 4" not in text and "extra.enrolments" in text and "5300" in text
+    assert "start_date: &#x27;31/02/2025&#x27; is not a date" in text
+    assert not ImportRun.objects.exists() and not LearningResource.objects.exists()
+
+    upload = SimpleUploadedFile("other.csv", b"course,teacher\nA,B\n", content_type="text/csv")
+    response = admin.post(page, {"preview": "1", "rows": "2", "file": upload})
+    assert (
+        "the source&#x27;s config (mapping): field &#x27;source_id&#x27; names column &#x27;id&#x27;, which other.csv"
+        in (response.content.decode())
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from importers.runner import configured_source, run_import
 from importers.schedules import describe, schedules_by_source
 from importers.snapshots import SnapshotStore
 from importers.sources.base import Snapshot, SnapshotDocument
-from importers.sources.catalog_mapping import MappingError
+from importers.sources.catalog_mapping import MappingError, shown
 
 
 class _DropImporterTracebacks(logging.Filter):
@@ -80,12 +79,6 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
     return number
-
-
-def _short(value, limit: int = 70) -> str:
-    text = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Command(BaseCommand):
@@ -198,7 +191,7 @@ class Command(BaseCommand):
             for column in ("field", "column", "cell", "value"):
                 table.add_column(column, overflow="fold")
             for item in row["fields"]:
-                table.add_row(item["field"], item["column"], _short(item["cell"]), _short(item["value"]))
+                table.add_row(item["field"], item["column"], shown(item["cell"]), shown(item["value"]))
             console.print(table)
             for problem in row["problems"]:
                 console.print(f"  warning: {problem}", markup=False, highlight=False)
