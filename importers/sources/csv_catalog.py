@@ -1,17 +1,20 @@
 """A generic course catalogue from a CSV or JSON export, with a field mapping.
 
-Any institution's export imports once its columns are mapped onto record fields. The mapping is a dict of
-record field → column name, or a list of candidate column names (the first present, non-empty one wins);
-column names match case-insensitively, ignoring spaces, hyphens and underscores; JSON keys may be dotted paths
-("owner.name"). The built-in DEFAULT_MAPPING reads edX-, Coursera- and Udemy-style exports as they come;
-settings.CSV_CATALOG_FIELD_MAPPING (or the source's `mapping` config) replaces the candidates of the fields it
-names, and mapping a field to null or "" switches it off.
+Any institution's export imports once its columns are mapped onto record fields. The mapping is a mapping
+document (see `catalog_mapping`: per-column list separators, templates combining columns, null markers, derived
+booleans, numbers, date formats, languages named in any script) given as a file with `manage.py import csv_catalog
+--file X --mapping M` (stored with the snapshot) or as the source's `mapping` config; the older form, a dict of
+record field → column name or list of candidate names, still works (settings.CSV_CATALOG_FIELD_MAPPING).
+Column names match case-insensitively, ignoring spaces, hyphens and underscores; JSON keys may be dotted paths
+("owner.name"). The built-in DEFAULT_MAPPING reads edX-, Coursera- and Udemy-style exports as they come; a mapping
+replaces the candidates of the fields it names, and mapping a field to null switches it off.
 
 Fields: source_id, title, description, full_description, url, image_url, topics, keywords, level, price,
 currency, paid, instructors, languages, offered_by, platform, duration, time_commitment, course_numbers,
 certification, pace, delivery, format, start_date, end_date, published, published_at, resource_type.
-Multi-valued fields (topics, keywords, instructors, languages, course_numbers) split on the configured
-separators (CSV_CATALOG_LIST_SEPARATORS, default "|;"); JSON lists are taken as they are.
+Multi-valued fields (topics, keywords, instructors, languages, course_numbers) split on the column's own `split`
+separators, else on the mapping's (CSV_CATALOG_LIST_SEPARATORS, default "|;"); JSON lists are taken as they are.
+`preview()` shows what the first rows become before anything is imported.
 """
 
 from __future__ import annotations
@@ -263,7 +266,7 @@ class CSVCatalogSource(Source):
     name = "csv_catalog"
     title = "CSV/JSON catalogue"
     kind = "catalogue"
-    description = "Any institution's catalogue export (CSV or JSON) with a field mapping set in settings."
+    description = "Any institution's catalogue export (CSV or JSON) read through a mapping (a file or the config below)."
     default_schedule = {"cron": "0 8 * * *"}
     document_name = "catalog.csv"
 
