@@ -266,7 +266,7 @@ class CSVCatalogSource(Source):
     name = "csv_catalog"
     title = "CSV/JSON catalogue"
     kind = "catalogue"
-    description = "Any institution's catalogue export (CSV or JSON) read through a mapping (a file or the config below)."
+    description = "Any institution's catalogue export (CSV or JSON), read through a mapping (a file or the config)."
     default_schedule = {"cron": "0 8 * * *"}
     document_name = "catalog.csv"
 
