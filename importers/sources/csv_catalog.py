@@ -314,7 +314,8 @@ class CSVCatalogSource(Source):
             origin = "the source's config (mapping)" if is_mapping_document(config) else ""
             return build_mapping(config, origin=origin, separators=separators)
         except MappingError as exc:
-            raise TransformError(str(exc), document="(settings) CSV_CATALOG_FIELD_MAPPING") from None
+            where = given[0].name if given else "(settings) CSV_CATALOG_FIELD_MAPPING"
+            raise TransformError(str(exc), document=where) from None
 
     def data_documents(self, snapshot: Snapshot) -> list[SnapshotDocument]:
         return [d for d in snapshot.documents if d.name not in MAPPING_DOCUMENTS]
