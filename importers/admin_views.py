@@ -25,7 +25,10 @@ from .locks import owner_is_dead, release_lock_by_operator
 from .models import ImportLock, ImportRun, SourceSettings, StoredSnapshot
 from .registry import all_sources, get_source_class, is_registered
 from .review import reject_run
+from .runner import configured_source
 from .schedules import describe, ensure_source_schedule, schedule_name, schedules_by_source
+from .sources.base import Snapshot, SnapshotDocument
+from .sources.catalog_mapping import shown
 from .tasks import approve_run, enqueue_import
 
 VIEW_PERMISSION = "importers.view_importrun"
@@ -162,6 +165,28 @@ class SourceSettingsForm(forms.Form):
         return value
 
 
+class PreviewForm(forms.Form):
+    """A catalogue export to preview with the source's saved mapping (sources with a `preview`, e.g. csv_catalog)."""
+
+    file = forms.FileField(help_text="A CSV or JSON export; nothing is stored or imported.")
+    rows = forms.IntegerField(min_value=1, max_value=50, initial=5)
+
+
+def preview_rows(source, upload, rows: int) -> list[dict]:
+    """The source's preview of an uploaded file, its values shortened for the page."""
+    document = SnapshotDocument(
+        name=upload.name, content=upload.read(), content_type=upload.content_type or "application/octet-stream"
+    )
+    previews = source.preview(Snapshot(source.name, [document]), rows=rows)
+    for row in previews:
+        row["title"] = (row["record"] or {}).get("title", "")
+        row["source_id"] = (row["record"] or {}).get("source_id", "(not imported)")
+        row["fields"] = [
+            {**item, "cell": shown(item["cell"], 200), "value": shown(item["value"], 200)} for item in row["fields"]
+        ]
+    return previews
+
+
 class SourceView(ImportsAdminMixin, TemplateView):
     template_name = "importers/admin/source.html"
 
@@ -225,6 +250,9 @@ class SourceView(ImportsAdminMixin, TemplateView):
                 }
             ),
             default_config=json.dumps(self.source_cls.default_config(), indent=2, default=str, sort_keys=True),
+            previewable=hasattr(self.source_cls, "preview"),
+            preview_form=kwargs.get("preview_form") or PreviewForm(),
+            preview=kwargs.get("preview"),
         )
         return context
 
@@ -247,12 +275,26 @@ class SourceView(ImportsAdminMixin, TemplateView):
             messages.success(request, f"Schedule of {self.source_cls.title} saved: {describe(schedule)}.")
         elif "save_settings" in request.POST:
             form = SourceSettingsForm(request.POST)
+            if form.is_valid() and hasattr(self.source_cls, "config_problem"):
+                problem = self.source_cls.config_problem(form.cleaned_data["config"])
+                if problem:
+                    form.add_error("config", problem)
             if not form.is_valid():
                 return self.render_to_response(self.get_context_data(settings_form=form))
             SourceSettings.objects.update_or_create(
                 source=name, defaults={"enabled": form.cleaned_data["enabled"], "config": form.cleaned_data["config"]}
             )
             messages.success(request, f"Settings of {self.source_cls.title} saved.")
+        elif "preview" in request.POST and hasattr(self.source_cls, "preview"):
+            form = PreviewForm(request.POST, request.FILES)
+            preview = None
+            if form.is_valid():
+                source, _ = configured_source(name)
+                try:
+                    preview = preview_rows(source, form.cleaned_data["file"], form.cleaned_data["rows"])
+                except ImporterError as exc:
+                    form.add_error("file", str(exc))
+            return self.render_to_response(self.get_context_data(preview_form=form, preview=preview))
         return redirect("importers_admin:source", name)
 
 

@@ -400,7 +400,7 @@ def language_code(value: Any) -> str:
     if word in _LANGUAGES:
         return _LANGUAGES[word]
     base = re.split(r"[-_ ]", word)[0]
-    if len(base) == 2 and base.isalpha():
+    if len(base) == 2 and base.isascii() and base.isalpha():  # "中文" is two letters too, but no code
         return base
     return _LANGUAGES.get(base, "")
 

@@ -1,7 +1,9 @@
-"""manage.py import SOURCE [--file PATH | --url URL | --snapshot ID] [--dry-run] [--force]; manage.py import --list"""
+"""manage.py import SOURCE [--file PATH | --url URL | --snapshot ID] [--mapping FILE] [--dry-run] [--force];
+manage.py import SOURCE --file PATH [--mapping FILE] --preview [--rows N]; manage.py import --list"""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 from pathlib import Path
@@ -12,13 +14,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from importers.errors import SourceNotFound
+from cms.management.base import require_migrated
+from importers.errors import ImporterError, SourceNotFound
 from importers.interrupts import ImportInterrupted
-from importers.models import ImportRun
+from importers.models import ImportRun, StoredSnapshot
 from importers.registry import all_sources
 from importers.runner import Progress as RunProgress
-from importers.runner import run_import
+from importers.runner import configured_source, run_import
 from importers.schedules import describe, schedules_by_source
+from importers.snapshots import SnapshotStore
+from importers.sources.base import Snapshot, SnapshotDocument
+from importers.sources.catalog_mapping import MappingError, shown
 
 
 class _DropImporterTracebacks(logging.Filter):
@@ -68,6 +74,13 @@ class _BarProgress(RunProgress):
             self.bar.update(self.load, count=f"{self.records_done:,} records")
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return number
+
+
 class Command(BaseCommand):
     help = "Import one source now (fetch or a given snapshot → catalogue), or list the sources with --list."
 
@@ -81,10 +94,18 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
         parser.add_argument("--force", action="store_true", help="Import even if unchanged; bypass the guard.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (logs, CI).")
+        parser.add_argument(
+            "--mapping", help="A mapping file (YAML or JSON) for the file's columns (csv_catalog); stored with it."
+        )
+        parser.add_argument(
+            "--preview", action="store_true", help="Show what the first rows become (with --file); import nothing."
+        )
+        parser.add_argument("--rows", type=_positive, default=5, help="Rows shown by --preview (default 5).")
 
     def handle(self, *args, **options):
         console = Console(file=self.stdout._out, width=120, soft_wrap=False)
         if options["list"]:
+            require_migrated()
             self.list_sources(console)
             return
         source = options["source"]
@@ -92,6 +113,19 @@ class Command(BaseCommand):
             raise CommandError("give a source name, or --list to see them")
         if options["file"] and not Path(options["file"]).exists():
             raise CommandError(f"no such file or folder: {options['file']}")
+        if (options["mapping"] or options["preview"]) and not options["file"]:
+            raise CommandError("--mapping and --preview read a file: give it with --file")
+        if options["mapping"] and not Path(options["mapping"]).is_file():
+            raise CommandError(f"no such mapping file: {options['mapping']}")
+        require_migrated()
+        snapshot_id = options["snapshot"]
+        if options["mapping"] or options["preview"]:
+            documents = self.documents_with_mapping(source, options["file"], options["mapping"])
+            if options["preview"]:
+                self.preview(console, source, documents, options["rows"])
+                return
+            stored, _ = SnapshotStore().store(source, documents, origin=StoredSnapshot.Origin.FILE)
+            snapshot_id, options["file"] = stored.pk, None
         show_bar = not options["no_progress"] and console.is_terminal
         bar = Progress(
             SpinnerColumn(),
@@ -112,7 +146,7 @@ class Command(BaseCommand):
                     force=options["force"],
                     file=options["file"],
                     url=options["url"],
-                    snapshot_id=options["snapshot"],
+                    snapshot_id=snapshot_id,
                     replay=options["snapshot"] is not None,
                     progress=_BarProgress(bar),
                 )
@@ -124,6 +158,44 @@ class Command(BaseCommand):
         self.summarise(console, run)
         if run.status == ImportRun.Status.FAILED:
             raise CommandError(f"import of {source} failed: {run.message}")
+
+    def documents_with_mapping(self, name: str, file: str, mapping: str | None) -> list[SnapshotDocument]:
+        """The file's documents, and the mapping file as one more (checked first) when it is given."""
+        try:
+            source, _ = configured_source(name)
+        except SourceNotFound as exc:
+            raise CommandError(str(exc)) from None
+        if mapping and not hasattr(source, "mapping_document"):
+            raise CommandError(f"{name} takes no mapping file (csv_catalog does)")
+        try:
+            documents = list(source.documents_from_path(file))
+            if mapping:
+                documents.append(source.mapping_document(mapping))
+        except (ImporterError, MappingError) as exc:
+            raise CommandError(str(exc)) from None
+        return documents
+
+    def preview(self, console: Console, name: str, documents: list[SnapshotDocument], rows: int) -> None:
+        """Each of the first rows: its fields (column, cell → value) and problems. Nothing is stored."""
+        source, _ = configured_source(name)
+        if not hasattr(source, "preview"):
+            raise CommandError(f"{name} has no preview (csv_catalog does)")
+        try:
+            previews = source.preview(Snapshot(name, documents), rows=rows)
+        except ImporterError as exc:
+            raise CommandError(str(exc)) from None
+        for row in previews:
+            record = row["record"] or {}
+            title = f"{row['location']}: {record.get('source_id', '(not imported)')} {record.get('title', '')}"
+            table = Table(title=title, title_justify="left", show_header=True)
+            for column in ("field", "column", "cell", "value"):
+                table.add_column(column, overflow="fold")
+            for item in row["fields"]:
+                table.add_row(item["field"], item["column"], shown(item["cell"]), shown(item["value"]))
+            console.print(table)
+            for problem in row["problems"]:
+                console.print(f"  warning: {problem}", markup=False, highlight=False)
+        console.print(f"{len(previews)} rows previewed; nothing was imported", markup=False, highlight=False)
 
     def summarise(self, console: Console, run: ImportRun) -> None:
         title = f"{run.source}: run #{run.pk} {run.get_status_display().lower()}{' (dry run)' if run.dry_run else ''}"

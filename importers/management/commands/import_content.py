@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.management.base import require_migrated
 from importers.content.ingest import IngestError, resource_named
 from importers.models import ContentArchive, ImportRun
 from importers.registry import register, unregister
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         missing = [given for given in options["archives"] if not Path(given).expanduser().exists()]
         if missing:  # a typo is one line, before anything runs
             raise CommandError(f"no such file: {', '.join(missing)}")
+        require_migrated()
         resource = options["resource"] or ""
         if resource:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from cms.management.base import require_migrated
 from importers.locks import owner_is_dead, release_lock_by_operator
 from importers.models import ImportLock, ImportRun
 from importers.recovery import sweep
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("source", nargs="?", help="The source whose lock to release.")
 
     def handle(self, *args, action, source, **options):
+        if action == "release" and not source:
+            raise CommandError("name the source whose lock to release: manage.py import_locks release SOURCE")
+        require_migrated()
         if action == "list":
             return self.list_locks()
         if action == "sweep":
