@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 
 from catalog.models import LearningResource
@@ -152,14 +151,13 @@ def load_view_records(
     - Views of records that match one resource are summed and written by `load_view_counts`.
     - A record matching no resource is not an error (a deleted resource, a page that is not a resource): the
       warnings say how many views went unmatched, with examples. `RejectedRecord`s are reported as errors.
-    - With `full_snapshot`, resources left out get 0 views; when that would zero more than `unpublish_guard`
-      (default CATALOG_UNPUBLISH_GUARD) of the resources that have views, the new counts are written but nothing
-      is zeroed and the result `needs_review` (`force` zeroes anyway). A snapshot with no views at all changes
-      nothing (an export that stopped is no reason to forget popularity).
+    - With `full_snapshot`, resources left out get 0 views (their views left the window). A snapshot with no views
+      at all changes nothing (an export that stopped is no reason to forget popularity). There is no unpublish
+      guard: counts are not publication, and the next run corrects a bad one; `force` and `unpublish_guard` are
+      accepted for the runner's sake.
     """
     started = time.monotonic()
     result = LoadResult(source=source, dry_run=dry_run, full_snapshot=full_snapshot)
-    guard = settings.CATALOG_UNPUBLISH_GUARD if unpublish_guard is None else unpublish_guard
     valid: list[dict] = []
     for record in records:
         if isinstance(record, RejectedRecord):
@@ -189,23 +187,14 @@ def load_view_records(
     )
     if unmatched:
         top = sorted(unmatched, key=lambda r: -r["views"])[:MAX_UNMATCHED_EXAMPLES]
-        result.warnings.append("unmatched, most viewed first: " + "; ".join(f"{_describe(r)} ({r['views']})" for r in top))
+        result.warnings.append(
+            "unmatched, most viewed first: " + "; ".join(f"{_describe(r)} ({r['views']})" for r in top)
+        )
 
     reset = full_snapshot
     if not valid:
         result.warnings.append("the snapshot holds no views; view counts were left as they were")
         reset = False
-    elif full_snapshot:
-        with_views = LearningResource.objects.filter(view_count__gt=0)
-        missing = with_views.exclude(pk__in=list(counts)).count()
-        if missing and result.judge_unpublish(missing, with_views.count(), guard, force):
-            reset = False
-            share = result.guard_verdict["share"]
-            result.needs_review = True
-            result.review_reason = (
-                f"{missing} resources ({share:.0%} of those with views) have no views in this snapshot, more than "
-                f"the {guard:.0%} guard allows; their counts were kept. Check the export, then load again with force."
-            )
     load_view_counts(counts, reset_missing=reset, dry_run=dry_run, result=result)
     result.duration_seconds = time.monotonic() - started
     return result

@@ -94,14 +94,17 @@ class MitClimateArticles(Source):
         path = str(item.get("url") or "").strip()
         url = urljoin(base, path) if path else ""
         summary = item.get("summary") or ""
-        body = "\n".join(str(part) for part in (summary, item.get("footnotes"), item.get("byline")) if part)
+        body = "".join(
+            html_description(part, base_url=url or None)
+            for part in (summary, item.get("footnotes"), item.get("byline"))
+        )
         return compact(
             {
                 "resource_type": "article",
                 "source_id": str(item["uuid"]).strip(),
                 "title": plain(item.get("title")),
                 "description": html_description(summary, base_url=url or None),
-                "full_description": html_description(body, base_url=url or None),
+                "full_description": body,
                 "url": url if url.startswith(("http://", "https://")) else "",
                 "languages": ["en"],
                 "topics": topics(item.get("topics")),

@@ -6,8 +6,9 @@ POSTHOG_VIEW_WINDOW_DAYS (+1) days, one document each.
 transform: the events named in POSTHOG_VIEW_EVENTS (`lrd_view`, `lrd_open`, `$pageview`) whose time is within
 POSTHOG_VIEW_WINDOW_DAYS of the newest event of the snapshot, counted per resource key: the resource id in the
 event's properties (`resource.id`, `learning_resource_id`, `resourceId`), else the site's resource page
-`/catalog/<slug>/` of its URL, else the URL itself (the loader compares it with resources' own URLs). A view
-event with neither is reported as a rejected record; other events are ignored.
+`/catalog/<slug>/` of its URL, else the resource URL it names (the loader compares it with resources' own URLs).
+A page view counts only on a resource page; a resource event naming no resource is reported as a rejected record;
+other events are ignored.
 """
 
 from __future__ import annotations
@@ -68,15 +69,25 @@ def resource_id(properties: dict) -> int | None:
     return None
 
 
-def page_key(properties: dict) -> tuple[str, str] | None:
-    """("slug", slug) for a view of our resource page `/catalog/<slug>/`, ("url", url) for another URL, or None."""
-    url = str(properties.get("$current_url") or properties.get("url") or "").strip()
+def page_key(properties: dict, *, pageview: bool) -> tuple[str, str] | None:
+    """("slug", slug) for a view of our resource page `/catalog/<slug>/`; for a resource event (not a page view),
+    ("url", url) of the resource's URL it names (or the page it happened on); else None."""
+    url = str(properties.get("$current_url") or "").strip()
     path = str(properties.get("$pathname") or (urlsplit(url).path if url else "")).strip()
     match = _CATALOG_PATH.match(path)
     if match and match["slug"] not in _NOT_RESOURCES:
         return "slug", match["slug"]
-    if url.startswith(("http://", "https://")):
-        return "url", url
+    if pageview:
+        return None  # a page of the site that is not a resource
+    resource = properties.get("resource")
+    for candidate in (
+        resource.get("url") if isinstance(resource, dict) else None,
+        properties.get("url"),
+        properties.get("resource_url"),
+        url,
+    ):
+        if isinstance(candidate, str) and candidate.strip().startswith(("http://", "https://")):
+            return "url", candidate.strip()
     return None
 
 
@@ -116,7 +127,9 @@ class PostHogViews(Source):
             found = True
             yield reader.read(item["Key"], name=item["Key"][len(prefix) :].lstrip("/") or item["Key"])
         if not found:
-            raise ImportFetchError(f"no PostHog export files under s3://{self.config['bucket']}/{prefix} since {since:%Y-%m-%d}")
+            raise ImportFetchError(
+                f"no PostHog export files under s3://{self.config['bucket']}/{prefix} since {since:%Y-%m-%d}"
+            )
 
     def transform(self, snapshot: Snapshot) -> Iterator[dict | RejectedRecord]:
         wanted = set(self.config.get("events") or [])
@@ -152,8 +165,12 @@ class PostHogViews(Source):
                     if rejected <= MAX_REJECTED:
                         yield RejectedRecord.of(ident, "properties", f"{where}: properties are not a JSON object")
                     continue
-                pk = resource_id(properties)
-                key = ("resource_id", pk) if pk else page_key(properties)
+                pageview = row["event"] == "$pageview"
+                pk = None if pageview else resource_id(properties)
+                key = ("resource_id", pk) if pk else page_key(properties, pageview=pageview)
+                if key is None and pageview:
+                    other += 1
+                    continue
                 if key is None:
                     rejected += 1
                     if rejected <= MAX_REJECTED:
@@ -194,9 +211,7 @@ class PostHogViews(Source):
             )
         index = 0
         try:
-            for batch in parquet.iter_batches(
-                batch_size=READ_BATCH_ROWS, columns=[c for c in COLUMNS if c in names]
-            ):
+            for batch in parquet.iter_batches(batch_size=READ_BATCH_ROWS, columns=[c for c in COLUMNS if c in names]):
                 for row in batch.to_pylist():
                     yield index, row
                     index += 1

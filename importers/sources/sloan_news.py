@@ -51,7 +51,7 @@ def _value(item: dict, name: str) -> str:
 
 
 def webinar_start(text: str) -> datetime | None:
-    """"Thursday, June 12, 2025 | 11:00 AM - 12:00 PM ET" → 2025-06-12 11:00 Eastern; None without a date."""
+    """ "Thursday, June 12, 2025 | 11:00 AM - 12:00 PM ET" → 2025-06-12 11:00 Eastern; None without a date."""
     match = _DAY.search(text or "")
     if not match:
         return None
@@ -150,9 +150,14 @@ class SloanAuraSource(NewsSource):
         return "", ""
 
 
+# Topics the site uses to pick which list a card shows in, not subjects.
+LISTING_TOPICS = {"upcoming webinars", "recent webinar", "recent webinars"}
+
+
 def _topics(item: dict) -> list[str]:
     topics = (item.get("associations") or {}).get("topics") or []
-    return [plain_text(t.get("name")) for t in topics if isinstance(t, dict) and t.get("name")]
+    names = [plain_text(t.get("name")) for t in topics if isinstance(t, dict) and t.get("name")]
+    return [name for name in names if name.lower() not in LISTING_TOPICS]
 
 
 @register
