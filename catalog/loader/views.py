@@ -60,8 +60,9 @@ def load_view_counts(
             else:
                 changed.append((pk, wanted[pk]))
     if reset_missing:
-        stale = LearningResource.objects.filter(view_count__gt=0).exclude(pk__in=list(wanted)).values_list("pk")
-        changed.extend((pk, 0) for (pk,) in stale.order_by("pk").iterator())
+        # Subtracted here, not with NOT IN: `wanted` may hold more ids than a query can take parameters.
+        with_views = LearningResource.objects.filter(view_count__gt=0).order_by("pk").values_list("pk", flat=True)
+        changed.extend((pk, 0) for pk in with_views.iterator() if pk not in wanted)
     result.would_update_count += len(changed)
     for pk, views in changed[:MAX_EXAMPLES]:
         result.example("update", {"source_id": str(pk), "view_count": views})
