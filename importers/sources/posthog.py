@@ -178,7 +178,7 @@ class PostHogViews(Source):
                             ident, "properties", f"{where}: a {row['event']} event with no resource id and no URL"
                         )
                     continue
-                when = when if when.tzinfo else when.replace(tzinfo=UTC)
+                when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)  # days are UTC days
                 newest = max(newest, when) if newest else when
                 per_day[key][when.date()] += 1
         if rejected > MAX_REJECTED:
