@@ -311,6 +311,8 @@ OL_EVENTS_URL = env.str(
 )
 # Event times given without a zone (MIT Professional Education) are read in this zone.
 NEWS_EVENTS_TIME_ZONE = env.str("NEWS_EVENTS_TIME_ZONE", default="America/New_York")
+# MIT Sloan Executive Education blog posts and webinars: Salesforce community pages answered through Aura.
+SLOAN_EXEC_SITE_URL = env.str("SLOAN_EXEC_SITE_URL", default="https://exec.mit.edu")
 # The catalogue loader unpublishes nothing when a full snapshot would unpublish more than this share (0..1) of a
 # source's published resources; the import then needs review (or a forced load).
 CATALOG_UNPUBLISH_GUARD = env.float("CATALOG_UNPUBLISH_GUARD", default=0.5)
@@ -414,6 +416,18 @@ OLL_CSV_URL = env.str(
     "OLL_CSV_URL",
     default="https://raw.githubusercontent.com/mitodl/mit-learn/main/learning_resources/data/oll_metadata.csv",
 )
+# MIT Climate Portal articles: JSON feeds of explainers and "Ask MIT Climate" answers (comma-separated URLs).
+MIT_CLIMATE_BASE_URL = env.str("MIT_CLIMATE_BASE_URL", default="https://climate.mit.edu")
+MIT_CLIMATE_FEED_URLS = env.list(
+    "MIT_CLIMATE_FEED_URLS",
+    default=["https://climate.mit.edu/api/explainers", "https://climate.mit.edu/api/ask-mit-climate"],
+)
+# PostHog view counts: the batch export of events (Parquet) in S3 (AWS_* credentials and endpoint apply).
+# view_count = views in the last POSTHOG_VIEW_WINDOW_DAYS days of the export; these events count as views.
+POSTHOG_EVENT_S3_BUCKET = env.str("POSTHOG_EVENT_S3_BUCKET", default="")
+POSTHOG_EVENT_S3_PREFIX = env.str("POSTHOG_EVENT_S3_PREFIX", default="posthog/")
+POSTHOG_VIEW_WINDOW_DAYS = env.int("POSTHOG_VIEW_WINDOW_DAYS", default=30)
+POSTHOG_VIEW_EVENTS = env.list("POSTHOG_VIEW_EVENTS", default=["lrd_view", "lrd_open", "$pageview"])
 
 
 def _json_object(name: str) -> dict:

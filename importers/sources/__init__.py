@@ -23,6 +23,10 @@ SOURCE_MODULES = [
     "sloan",
     "xpro",
     "youtube",
+    # Issue 18: PostHog views, MIT Climate articles, Sloan Executive Education news and webinars.
+    "mit_climate",
+    "posthog",
+    "sloan_news",
 ]
 
 for _module in SOURCE_MODULES:
