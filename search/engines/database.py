@@ -14,6 +14,7 @@ field weights apart (see ARCHITECTURE.md, measured facts).
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -52,6 +53,9 @@ class Dialect:
 
     def delete_text(self, cursor, ids: list[int] | None) -> None:
         raise NotImplementedError
+
+    def lock_writers(self, cursor) -> None:
+        """Make index writers take turns for the rest of the transaction (see DatabaseEngine._writing)."""
 
     def match(self, terms: list[str], prefix_last: bool = False):
         """(FROM/WHERE sql, params, score sql, score params) selecting documents whose title holds every term (the
@@ -113,6 +117,14 @@ def _vocabulary_by_length(cursor, term: str, spread: int):
 
 class PostgresDialect(Dialect):
     VECTOR = "to_tsvector('english', unaccent(coalesce(title, '')))"
+    # Any constant: the one advisory lock that index writers hold for the length of their transaction.
+    WRITER_LOCK = 0x6C6E6873  # "lnhs"
+
+    def lock_writers(self, cursor):
+        # Writing a document deletes its key's rows and inserts them again; two READ COMMITTED transactions
+        # writing the same key would interleave and one would fail on the unique key (SQLite's IMMEDIATE
+        # transactions already take turns). Index batches are short, so one lock for all writers costs little.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [self.WRITER_LOCK])
 
     @staticmethod
     def ts_query(terms: list[str], prefix_last: bool = False) -> str:
@@ -339,9 +351,17 @@ class DatabaseEngine(SearchEngine):
             SearchDocument.objects.filter(pk__in=ids).delete()
         return len(ids)
 
+    @contextmanager
+    def _writing(self):
+        """A transaction in which this process is the only index writer (index tasks run on several workers)."""
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                self.dialect.lock_writers(cursor)
+            yield
+
     def index(self, documents: Iterable[IndexDocument]) -> int:
         written, batch = 0, []
-        with transaction.atomic():
+        with self._writing():
             for doc in documents:
                 batch.append(doc)
                 if len(batch) >= BATCH:
@@ -357,7 +377,7 @@ class DatabaseEngine(SearchEngine):
     def delete(self, keys: Iterable[str]) -> int:
         keys = list(keys)
         deleted = 0
-        with transaction.atomic():
+        with self._writing():
             for start in range(0, len(keys), BATCH):
                 deleted += self._delete_keys(keys[start : start + BATCH])
             index_changed()
@@ -366,7 +386,7 @@ class DatabaseEngine(SearchEngine):
     def rebuild(self, documents, *, total=None, progress=None) -> int:
         """Rebuild inside one transaction: other connections keep reading the old index until it commits."""
         written, batch, terms, stems = 0, [], Counter(), Counter()
-        with transaction.atomic():
+        with self._writing():
             with connection.cursor() as cursor:
                 self.dialect.delete_text(cursor, None)
             postings.clear()
