@@ -355,6 +355,10 @@ class _Job:
             return
         retry = request.retried_when_dead and request.attempt < _max_attempts()
         message = f"interrupted by {name} (the process was told to stop)"
+        if not connection.in_atomic_block:
+            # The signal may have landed inside a database call (psycopg cancels the query and leaves the
+            # connection unusable): start the clean-up on a fresh connection.
+            connection.close()
         if retry:
             message += f"; retried as attempt {request.attempt + 1}"
         self._release()
@@ -384,7 +388,13 @@ class _Job:
             return
         lock, self.lock = self.lock, None
         try:
-            release_lock(lock)
+            try:
+                release_lock(lock)
+            except (OperationalError, InterfaceError):
+                if connection.in_atomic_block:
+                    raise
+                connection.close()  # one retry on a fresh connection
+                release_lock(lock)
             following = (
                 ImportRun.objects.filter(source=lock.source, status=S.WAITING)
                 .exclude(pk=self.run_row.pk)

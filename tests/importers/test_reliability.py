@@ -348,3 +348,32 @@ def test_every_default_schedule_names_a_function_that_exists_and_the_sweep_runs_
     sweep = Schedule.objects.get(name="importers:sweep_stale_runs")
     assert sweep.cluster == "default" and sweep.minutes == 1
     assert set(import_string(sweep.func)()) == {"dead", "resumed", "temp_removed"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_run_frees_its_source_even_if_the_signal_broke_the_connection(configure, monkeypatch):
+    from django.db import InterfaceError
+
+    from importers import runner
+    from importers.interrupts import ImportInterrupted
+
+    configure(courses=[course(1)])
+
+    def interrupted(*args, **kwargs):
+        raise ImportInterrupted("SIGTERM")
+
+    real_release, calls = runner.release_lock, []
+
+    def release_once_broken(lock):
+        calls.append(lock.source)
+        if len(calls) == 1:
+            raise InterfaceError("connection already closed")
+        real_release(lock)
+
+    monkeypatch.setattr(runner.RecordSpool, "extend", interrupted)
+    monkeypatch.setattr(runner, "release_lock", release_once_broken)
+    with pytest.raises(ImportInterrupted):
+        run_import(FAKE, trigger="cli")
+    run = ImportRun.objects.get(source=FAKE)
+    assert run.status == S.FAILED and run.message.startswith("interrupted by SIGTERM")
+    assert not ImportLock.objects.exists() and len(calls) == 2
