@@ -1,0 +1,646 @@
+#!/usr/bin/env python
+"""Load test: the public pages and APIs under wrk while a 10,000-record import and an embedding job run.
+
+    .venv/bin/python bench/bench_load.py [--duration 60] [--connections 32] [--records 10000]
+    .venv/bin/python bench/bench_load.py --duration 10 --connections 4 --records 1000        # a quick check
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/bench_load.py
+
+Needs wrk (`apt-get install wrk`). Everything runs on this machine and talks to 127.0.0.1 only:
+1. a scratch database (a SQLite file in a temporary folder, or a `<name>_load_<pid>` database created next to
+   DATABASE_URL's), migrated, with `load_demo_content` (the public pages, 300 resources, news, events) and
+   `collectstatic` (into the usual gitignored static_collected/); the demo's import schedules and its embedding
+   schedule are removed so that no worker reaches outside the machine and only the measured jobs run;
+2. gunicorn as the Dockerfile starts it (cms.settings.production, DEBUG off, 3 sync workers, max-requests 1000)
+   on a free loopback port, and one django-q2 cluster per queue (default, content, embeddings) on the same
+   database: `manage.py qcluster` with bench_import.py's JSON Lines source registered first;
+3. at the same moment: wrk (bench_load.lua rotating over the public pages and APIs), an import of a generated
+   snapshot queued on the content queue (`enqueue_import`), and an embedding job queued on the embeddings queue
+   (what `manage.py embed --all --async` queues); the embedding job reads resources in key order until none is
+   left, so it also embeds what the import commits while it runs;
+4. while wrk runs, the logs of gunicorn and the workers are watched for "database is locked", tracebacks,
+   gunicorn worker timeouts and ERROR lines; after it, the import and the embedding job are awaited (bounded by
+   --settle-timeout).
+
+Reports requests, req/s, latency p50/p95/p99 (wrk, client side), non-2xx/3xx responses and socket errors, the
+server's per-endpoint status counts and p95 (gunicorn's access log), the ImportRun (status, duration, counts,
+how much of it overlapped the load) and the EmbeddingRun, and the log lines found. Exits 1 when any request
+failed, a log problem was found, or the import or embedding job did not succeed, so it can serve as a gate.
+Every process it started is stopped (SIGTERM to its process group, SIGKILL after a timeout), also on Ctrl-C or
+failure, and the scratch database and folder are deleted (--keep keeps the folder with the logs).
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+LUA_SCRIPT = BENCH / "bench_load.lua"
+SOURCE = "bench-jsonl"  # bench_import.py's JSON Lines source
+QUEUES = ("default", "content", "embeddings")
+SEARCH_WORDS = ("machine learning", "calculus", "economics podcast", "python", "data science", "neuroscience")
+# Service URLs are emptied so the test measures the embedded single-machine setup whatever the shell has set.
+SERVICE_VARIABLES = ("REDIS_URL", "OPENSEARCH_URL", "QDRANT_URL", "TIKA_SERVER_URL", "OPENAI_API_KEY", "SENTRY_DSN")
+LOG_PATTERNS = {
+    "database is locked": re.compile(r"database is locked"),
+    "traceback": re.compile(r"Traceback \(most recent call last\)"),
+    "worker timeout": re.compile(r"WORKER TIMEOUT"),
+    "ERROR/CRITICAL line": re.compile(r"\b(ERROR|CRITICAL)\b"),
+}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- Scratch database and environment -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_database(scratch: Path) -> tuple[str, str | None]:
+    """The scratch DATABASE_URL, and the PostgreSQL admin URL to drop it with (None for SQLite)."""
+    given = os.environ.get("DATABASE_URL", "")
+    if not given.startswith(("postgres://", "postgresql://", "pgsql://")):
+        return f"sqlite:///{scratch / 'db.sqlite3'}", None
+    import psycopg
+
+    parts = urlsplit(given)
+    name = f"{(parts.path.lstrip('/') or 'postgres')}_load_{os.getpid()}"
+    admin_url = urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), admin_url
+
+
+def drop_database(database_url: str, admin_url: str | None) -> None:
+    if admin_url is None:
+        return  # SQLite: the file goes with the scratch folder
+    import psycopg
+
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def scratch_environment(database_url: str, scratch: Path) -> dict[str, str]:
+    """Production settings on the scratch database, with every file the processes write under `scratch`."""
+    env = dict(os.environ)
+    env.update(dict.fromkeys(SERVICE_VARIABLES, ""))
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "cms.settings.production",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-load-" + os.urandom(32).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, as docker-compose.yml sets it
+            "MEDIA_ROOT": str(scratch / "media"),
+            "SNAPSHOT_ROOT": str(scratch / "snapshots"),
+            "QDRANT_EDGE_PATH": str(scratch / "qdrant"),
+            "LOG_FORMAT": "text",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], scratch: Path, *command: str) -> float:
+    """Run `manage.py <command>` to completion (output in scratch/<command>.log) and return its seconds."""
+    started = time.perf_counter()
+    log_path = scratch / f"{command[0]}.log"
+    with log_path.open("wb") as out:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    if result.returncode:
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+        raise RuntimeError(f"manage.py {' '.join(command)} failed ({result.returncode}):\n" + "\n".join(tail))
+    return time.perf_counter() - started
+
+
+def prepare_site(env: dict[str, str], scratch: Path) -> None:
+    for command in (("migrate", "--no-input"), ("load_demo_content",), ("collectstatic", "--no-input")):
+        seconds = manage(env, scratch, *command)
+        log(f"  manage.py {' '.join(command):<28} {seconds:6.1f} s")
+
+
+def setup_django(env: dict[str, str]) -> None:
+    """This process uses the scratch database too: to queue the jobs and read their runs."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def remove_outside_schedules() -> int:
+    """Drop the demo's import schedules (they fetch public URLs) and its embedding schedule (ours is measured)."""
+    from django.db.models import Q
+
+    from django_q.models import Schedule
+
+    deleted, _ = Schedule.objects.filter(Q(name__startswith="import:") | Q(name="embeddings")).delete()
+    return deleted
+
+
+def public_paths(slugs: int) -> list[str]:
+    """The pages and APIs wrk rotates over; resource pages and search words vary so no one response dominates."""
+    from catalog.models import LearningResource
+
+    resources = list(LearningResource.objects.public().order_by("pk").values_list("slug", flat=True)[:slugs])
+    if not resources:
+        raise RuntimeError("the demo content has no public resource")
+    words = [w.replace(" ", "+") for w in SEARCH_WORDS]
+    paths = []
+    for i, slug in enumerate(resources):
+        word = words[i % len(words)]
+        paths += ["/", "/explore/", "/catalog/", f"/catalog/{slug}/", f"/search/?q={word}", "/news/", "/events/"]
+        paths += ["/api/v1/resources/", f"/api/v1/search/?q={word}", "/api/v2/pages/"]
+    return paths
+
+
+def endpoint_of(path: str) -> str:
+    """The endpoint a request path belongs to, for the per-endpoint table."""
+    base = path.split("?", 1)[0]
+    if base.startswith("/catalog/") and base != "/catalog/":
+        return "/catalog/<slug>/"
+    return base + ("?q=…" if "?q=" in path else "")
+
+
+# --- Processes ----------------------------------------------------------------------------------------------
+
+
+class Processes:
+    """Processes started in their own process group, so that each is stopped with everything it forked."""
+
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.started: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        path = self.scratch / f"{name}.log"
+        with path.open("wb") as out:
+            process = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.started[name] = process
+        self.logs[name] = path
+        return process
+
+    def exited(self) -> dict[str, int]:
+        return {name: p.returncode for name, p in self.started.items() if p.poll() is not None}
+
+    def stop_all(self, timeout: float = 20.0) -> None:
+        for process in self.started.values():
+            self._signal(process, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.started.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for process in self.started.values():
+            self._signal(process, signal.SIGKILL)  # whatever is left of the group, even after its leader exited
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+
+    @staticmethod
+    def _signal(process: subprocess.Popen, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+
+
+def start_gunicorn(processes: Processes, env: dict[str, str], port: int, workers: int) -> None:
+    """gunicorn as the Dockerfile's CMD starts it, on loopback, with an access log of status, ms and request."""
+    processes.start(
+        "gunicorn",
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "cms.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            "--max-requests=1000",
+            "--max-requests-jitter=100",
+            f"--access-logfile={processes.scratch / 'access.log'}",
+            "--access-logformat=%(s)s %(M)s %(r)s",
+            "--no-control-socket",  # the default control socket is one path per user: others' servers use it too
+        ],
+        env,
+    )
+
+
+def start_workers(processes: Processes, env: dict[str, str]) -> None:
+    for queue in QUEUES:
+        processes.start(f"qcluster-{queue}", [sys.executable, __file__, "--qcluster"], {**env, "Q_CLUSTER_NAME": queue})
+
+
+def run_qcluster() -> None:
+    """`manage.py qcluster` with the benchmark's source registered (django-q2 forks its workers from here)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bench_import import register_source
+
+    register_source()
+    call_command("qcluster")
+
+
+def wait_until_ready(port: int, processes: Processes, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if processes.exited():
+            raise RuntimeError(f"a process exited while starting: {processes.exited()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/liveness/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not answer on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+def wait_for_empty_queues(timeout: float = 180.0) -> float:
+    """Let the workers finish what the demo content queued (index updates), so the load starts from quiet."""
+    from django.db import connection
+
+    from django_q.brokers import get_broker
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        pending = sum(get_broker(queue).queue_size() + get_broker(queue).lock_size() for queue in QUEUES)
+        connection.close()
+        if not pending:
+            return time.monotonic() - started
+        time.sleep(1)
+    raise RuntimeError(f"the task queues still held {pending} tasks after {timeout:.0f} s")
+
+
+def check_paths(port: int, paths: list[str]) -> None:
+    """Every distinct endpoint answers 200 once before the load, so a broken page fails fast and plainly."""
+    seen = {}
+    for path in paths:
+        seen.setdefault(endpoint_of(path), path)
+    for path in seen.values():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        if status != 200:
+            raise RuntimeError(f"GET {path} answered {status} before the load started")
+
+
+# --- The jobs -----------------------------------------------------------------------------------------------
+
+
+def queue_jobs(snapshot: Path, embed_mode: str) -> tuple[str, str]:
+    """Queue the import on the content queue and the embedding job on the embeddings queue; return task ids."""
+    from cms.tasks import enqueue
+    from importers.tasks import enqueue_import
+
+    import_task = enqueue_import(SOURCE, file=str(snapshot))
+    embed_task = enqueue(
+        "search.vectors.jobs.run_embedding_job",
+        embed_mode,
+        trigger="command",
+        queue="embeddings",
+        task_name=f"vectors: embed {embed_mode}",
+    )
+    return import_task, embed_task
+
+
+@dataclass
+class JobState:
+    """The runs of the measured jobs, as last read."""
+
+    embed_after_pk: int
+    import_run: object = None
+    embedding_run: object = None
+    import_done_at: float | None = None  # monotonic time at which the run was first seen finished
+    embedding_done_at: float | None = None
+
+    def refresh(self) -> None:
+        from django.db import connection
+
+        from importers.models import ImportRun
+        from search.models import EmbeddingRun
+
+        self.import_run = ImportRun.objects.filter(source=SOURCE).order_by("-pk").first()
+        self.embedding_run = EmbeddingRun.objects.filter(pk__gt=self.embed_after_pk).order_by("-pk").first()
+        connection.close()
+        now = time.monotonic()
+        if self.import_done_at is None and self.import_run and self.import_run.finished_at:
+            self.import_done_at = now
+        if self.embedding_done_at is None and self.embedding_run and self.embedding_run.finished_at:
+            self.embedding_done_at = now
+
+    @property
+    def settled(self) -> bool:
+        return self.import_done_at is not None and self.embedding_done_at is not None
+
+
+def last_embedding_pk() -> int:
+    from search.models import EmbeddingRun
+
+    last = EmbeddingRun.objects.order_by("-pk").first()
+    return last.pk if last else 0
+
+
+# --- Log watching -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LogWatch:
+    """Reads the processes' logs as they grow and counts the lines that show a problem, keeping a few samples."""
+
+    files: dict[str, Path]
+    offsets: dict[str, int] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)
+
+    def scan(self) -> None:
+        for name, path in self.files.items():
+            if not path.exists():
+                continue
+            with path.open("rb") as handle:
+                handle.seek(self.offsets.get(name, 0))
+                data = handle.read()
+            complete = data.rfind(b"\n") + 1  # a line still being written is read next time
+            self.offsets[name] = self.offsets.get(name, 0) + complete
+            for line in data[:complete].decode(errors="replace").splitlines():
+                self._match(name, line)
+
+    def _match(self, name: str, line: str) -> None:
+        for label, pattern in LOG_PATTERNS.items():
+            if pattern.search(line):
+                self.counts[(name, label)] = self.counts.get((name, label), 0) + 1
+                kept = self.samples.setdefault(label, [])
+                if len(kept) < 3:
+                    kept.append(f"[{name}] {line.strip()[:300]}")
+
+    def total(self, label: str) -> int:
+        return sum(n for (_, found), n in self.counts.items() if found == label)
+
+
+# --- The load -----------------------------------------------------------------------------------------------
+
+
+def run_wrk(processes, env, port, paths, args, watch: LogWatch, jobs: JobState) -> tuple[dict, float, float]:
+    """Run wrk to its end, reading the logs and the jobs' runs every two seconds; returns its figures and window."""
+    argv = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", f"--timeout={args.timeout}s"]
+    argv += ["-s", str(LUA_SCRIPT), f"http://127.0.0.1:{port}", "--", *paths]
+    started = time.monotonic()
+    wrk = processes.start("wrk", argv, env)
+    deadline = started + args.duration + args.timeout + 30
+    while wrk.poll() is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("wrk did not finish in time")
+        time.sleep(2)
+        watch.scan()
+        jobs.refresh()
+    ended = time.monotonic()
+    output = processes.logs["wrk"].read_text(errors="replace")
+    if wrk.returncode:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}):\n{output}")
+    for line in output.splitlines():
+        if line.startswith("WRK_JSON "):
+            return json.loads(line.removeprefix("WRK_JSON ")), started, ended
+    raise RuntimeError(f"wrk printed no WRK_JSON line:\n{output}")
+
+
+def wait_for_jobs(jobs: JobState, watch: LogWatch, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not jobs.settled and time.monotonic() < deadline:
+        time.sleep(2)
+        watch.scan()
+        jobs.refresh()
+
+
+def server_endpoints(access_log: Path) -> dict[str, dict]:
+    """Per endpoint: status counts and server-side milliseconds, from gunicorn's access log ("status ms request")."""
+    endpoints: dict[str, dict] = {}
+    if not access_log.exists():
+        return endpoints
+    for line in access_log.read_text(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) < 4 or not parts[0].isdigit():
+            continue
+        entry = endpoints.setdefault(endpoint_of(parts[3]), {"statuses": {}, "ms": []})
+        entry["statuses"][parts[0]] = entry["statuses"].get(parts[0], 0) + 1
+        entry["ms"].append(int(parts[1]))
+    return endpoints
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))] if ordered else 0.0
+
+
+# --- Report -------------------------------------------------------------------------------------------------
+
+
+def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) -> list[str]:
+    """Print the figures; return the reasons the run fails as a gate (none: it passed)."""
+    started, ended = window
+    seconds = figures["duration_us"] / 1e6
+    socket_errors = sum(figures[k] for k in ("connect", "read", "write", "timeout"))
+    errors = figures["non_2xx_3xx"] + socket_errors
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(figures["statuses"].items()))
+    log(f"\nLoad: {args.duration} s, {args.connections} connections, {args.threads} wrk threads")
+    log(f"  requests     {figures['requests']} ({figures['requests'] / seconds:.1f} req/s); statuses {statuses}")
+    log(
+        f"  latency      p50 {figures['p50_us'] / 1000:.1f} ms, p95 {figures['p95_us'] / 1000:.1f} ms, "
+        f"p99 {figures['p99_us'] / 1000:.1f} ms, max {figures['max_us'] / 1000:.1f} ms"
+    )
+    log(f"  errors       {errors} (non-2xx/3xx {figures['non_2xx_3xx']}, socket errors {socket_errors})")
+
+    log("\nServer side (gunicorn access log, whole run incl. the pre-check):")
+    log(f"  {'endpoint':<28} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7}  statuses")
+    for name, entry in sorted(endpoints.items()):
+        codes = ", ".join(f"{c}: {n}" for c, n in sorted(entry["statuses"].items()))
+        log(
+            f"  {name:<28} {len(entry['ms']):>8} {percentile(entry['ms'], 50):>7.0f} "
+            f"{percentile(entry['ms'], 95):>7.0f}  {codes}"
+        )
+
+    failures = []
+    if errors:
+        failures.append(f"{errors} failed requests")
+    failures += report_import(jobs, started, ended)
+    failures += report_embedding(jobs)
+
+    log("\nLogs (gunicorn, workers):")
+    for label in LOG_PATTERNS:
+        found = watch.total(label)
+        where = ", ".join(f"{name} {n}" for (name, lab), n in sorted(watch.counts.items()) if lab == label)
+        log(f"  {label:<22} {found}" + (f" ({where})" if where else ""))
+        for sample in watch.samples.get(label, []):
+            log(f"      {sample}")
+        if found:
+            failures.append(f"{found} log lines: {label}")
+    return failures
+
+
+def report_import(jobs: JobState, started: float, ended: float) -> list[str]:
+    run = jobs.import_run
+    if run is None:
+        log("\nImport: no ImportRun was recorded (did the content worker take the task?)")
+        return ["the import did not run"]
+    duration = f"{run.duration:.1f} s" if run.duration is not None else "still running"
+    log(
+        f"\nImport #{run.pk} ({run.source}): {run.get_status_display()}, {duration}; records {run.records}, "
+        f"created {run.created}, updated {run.updated}, unchanged {run.unchanged}, failed {run.failed}"
+    )
+    if run.timings:
+        log(f"  stages {run.timings}")
+    if run.message:
+        log(f"  message: {run.message[:500]}")
+    if jobs.import_done_at is not None:
+        overlap = "finished during the load" if jobs.import_done_at <= ended else "ran through the whole load"
+        log(f"  {overlap} (seen finished {jobs.import_done_at - started:.0f} s after the load started)")
+    status = run.status
+    return [] if status == "succeeded" and not run.failed else [f"import {status} ({run.failed} records failed)"]
+
+
+def report_embedding(jobs: JobState) -> list[str]:
+    run = jobs.embedding_run
+    if run is None:
+        log("\nEmbedding: no EmbeddingRun was recorded (did the embeddings worker take the task?)")
+        return ["the embedding job did not run"]
+    seconds = f"{(run.finished_at - run.started_at).total_seconds():.1f} s" if run.finished_at else "still running"
+    log(
+        f"\nEmbedding run #{run.pk} ({run.mode}, {run.encoder}, {run.store}): {run.get_status_display()}, "
+        f"{seconds}; {run.resources_embedded} resources, {run.files_embedded} files ({run.chunks_embedded} chunks)"
+    )
+    if run.error:
+        log(f"  error: {run.error[:500]}")
+    return [] if run.status == "succeeded" else [f"embedding job {run.status}"]
+
+
+def uptime() -> str:
+    """The load averages over 1, 5 and 15 minutes, as `uptime` prints them."""
+    with contextlib.suppress(OSError):
+        return ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+# --- Main ---------------------------------------------------------------------------------------------------
+
+
+def load_test(args, scratch: Path, processes: Processes) -> list[str]:
+    database_url, admin_url = create_database(scratch)
+    try:
+        env = scratch_environment(database_url, scratch)
+        log(f"Load test on {database_url.split(':', 1)[0]} (scratch {scratch}); load average {uptime()}")
+        prepare_site(env, scratch)
+        setup_django(env)
+        from bench_import import write_snapshot
+
+        log(f"  removed {remove_outside_schedules()} schedules (demo imports, embedding schedule)")
+        paths = public_paths(args.resource_pages)
+        started = time.perf_counter()
+        snapshot = write_snapshot(args.records, 1, scratch)
+        size = snapshot.stat().st_size / 1e6
+        log(f"  snapshot of {args.records} records ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")
+
+        port = free_port()
+        start_gunicorn(processes, env, port, args.web_workers)
+        start_workers(processes, env)
+        wait_until_ready(port, processes)
+        log(f"  gunicorn on 127.0.0.1:{port}; queues drained in {wait_for_empty_queues():.1f} s")
+        check_paths(port, paths)
+
+        watch = LogWatch({name: path for name, path in processes.logs.items() if name != "wrk"})
+        watch.scan()  # what the processes logged while starting counts too
+        jobs = JobState(embed_after_pk=last_embedding_pk())
+        log(f"Load starts; load average {uptime()}")
+        queue_jobs(snapshot, args.embed_mode)
+        figures, started, ended = run_wrk(processes, env, port, paths, args, watch, jobs)
+        log(f"Load done; load average {uptime()}; waiting for the jobs (at most {args.settle_timeout:.0f} s)")
+        wait_for_jobs(jobs, watch, args.settle_timeout)
+        watch.scan()
+        failures = report(figures, (started, ended), jobs, watch, server_endpoints(scratch / "access.log"), args)
+        exited = processes.exited()
+        if {name: code for name, code in exited.items() if name != "wrk"}:
+            failures.append(f"processes exited during the run: {exited}")
+        return failures
+    finally:
+        processes.stop_all()
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        drop_database(database_url, admin_url)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load (default 60)")
+    parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout in s (default 30)")
+    parser.add_argument("--records", type=int, default=10_000, help="records in the imported snapshot (10000)")
+    parser.add_argument("--embed-mode", choices=("all", "changed"), default="all", help="embedding job (all)")
+    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers (the Dockerfile's 3)")
+    parser.add_argument("--resource-pages", type=int, default=20, help="distinct resource pages in the rotation")
+    parser.add_argument("--settle-timeout", type=float, default=900, help="max s to await the jobs after the load")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, snapshot, SQLite file)")
+    parser.add_argument("--qcluster", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def interrupt(signum, frame):
+    """SIGTERM is handled like Ctrl-C, so the finally clauses stop the processes and delete the scratch data."""
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    args = parse_args()
+    if args.qcluster:
+        run_qcluster()
+        return 0
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    signal.signal(signal.SIGTERM, interrupt)
+    scratch = Path(tempfile.mkdtemp(prefix="learnhub-load-"))
+    processes = Processes(scratch)
+    try:
+        failures = load_test(args, scratch, processes)
+    finally:
+        if args.keep:
+            log(f"Scratch folder kept: {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    log(f"\nLoad average at the end {uptime()}")
+    if failures:
+        log("FAILED: " + "; ".join(failures))
+        return 1
+    log("PASSED: no failed request, no log problem, import and embedding job succeeded")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
