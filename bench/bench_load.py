@@ -32,6 +32,7 @@ failure, and the scratch database and folder are deleted (--keep keeps the folde
 import argparse
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -63,7 +64,10 @@ LOG_PATTERNS = {
     "traceback": re.compile(r"Traceback \(most recent call last\)"),
     "worker timeout": re.compile(r"WORKER TIMEOUT"),
     "ERROR/CRITICAL line": re.compile(r"\b(ERROR|CRITICAL)\b"),
+    "WARNING line": re.compile(r"\bWARNING\b"),
 }
+# Reported, but no reason to fail (a warning may be expected, e.g. "similar resources unavailable").
+INFORMATIONAL = {"WARNING line"}
 
 
 def log(message: str) -> None:
@@ -152,6 +156,7 @@ def setup_django(env: dict[str, str]) -> None:
     import django
 
     django.setup()
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # not a line per queued task here
 
 
 def remove_outside_schedules() -> int:
@@ -298,12 +303,13 @@ def wait_for_empty_queues(timeout: float = 180.0) -> float:
     raise RuntimeError(f"the task queues still held {pending} tasks after {timeout:.0f} s")
 
 
-def check_paths(port: int, paths: list[str]) -> None:
-    """Every distinct endpoint answers 200 once before the load, so a broken page fails fast and plainly."""
+def check_paths(port: int, paths: list[str], rounds: int) -> None:
+    """Every distinct endpoint answers 200 before the load (a broken page fails fast and plainly), `rounds` times
+    so that each web worker has likely served it once (the first request of a worker imports and fills caches)."""
     seen = {}
     for path in paths:
         seen.setdefault(endpoint_of(path), path)
-    for path in seen.values():
+    for path in list(seen.values()) * rounds:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as response:
                 status = response.status
@@ -499,7 +505,7 @@ def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) ->
         log(f"  {label:<22} {found}" + (f" ({where})" if where else ""))
         for sample in watch.samples.get(label, []):
             log(f"      {sample}")
-        if found:
+        if found and label not in INFORMATIONAL:
             failures.append(f"{found} log lines: {label}")
     return failures
 
@@ -526,11 +532,15 @@ def report_import(jobs: JobState, started: float, ended: float) -> list[str]:
 
 
 def report_embedding(jobs: JobState) -> list[str]:
+    from django.utils import timezone
+
     run = jobs.embedding_run
     if run is None:
         log("\nEmbedding: no EmbeddingRun was recorded (did the embeddings worker take the task?)")
         return ["the embedding job did not run"]
     seconds = f"{(run.finished_at - run.started_at).total_seconds():.1f} s" if run.finished_at else "still running"
+    if not run.finished_at:
+        seconds += f" after {(timezone.now() - run.started_at).total_seconds():.0f} s"
     log(
         f"\nEmbedding run #{run.pk} ({run.mode}, {run.encoder}, {run.store}): {run.get_status_display()}, "
         f"{seconds}; {run.resources_embedded} resources, {run.files_embedded} files ({run.chunks_embedded} chunks)"
@@ -571,7 +581,7 @@ def load_test(args, scratch: Path, processes: Processes) -> list[str]:
         start_workers(processes, env)
         wait_until_ready(port, processes)
         log(f"  gunicorn on 127.0.0.1:{port}; queues drained in {wait_for_empty_queues():.1f} s")
-        check_paths(port, paths)
+        check_paths(port, paths, args.web_workers)
 
         watch = LogWatch({name: path for name, path in processes.logs.items() if name != "wrk"})
         watch.scan()  # what the processes logged while starting counts too
