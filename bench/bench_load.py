@@ -386,6 +386,8 @@ class LogWatch:
     offsets: dict[str, int] = field(default_factory=dict)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
+    exceptions: dict[str, int] = field(default_factory=dict)  # each traceback's closing "Error: message" line
+    in_traceback: set[str] = field(default_factory=set)
 
     def scan(self) -> None:
         for name, path in self.files.items():
@@ -400,6 +402,12 @@ class LogWatch:
                 self._match(name, line)
 
     def _match(self, name: str, line: str) -> None:
+        if name in self.in_traceback and line.strip() and not line[0].isspace():
+            self.in_traceback.discard(name)
+            key = f"[{name}] {line.strip()[:300]}"
+            self.exceptions[key] = self.exceptions.get(key, 0) + 1
+        if LOG_PATTERNS["traceback"].search(line):
+            self.in_traceback.add(name)
         for label, pattern in LOG_PATTERNS.items():
             if pattern.search(line):
                 self.counts[(name, label)] = self.counts.get((name, label), 0) + 1
@@ -507,6 +515,10 @@ def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) ->
             log(f"      {sample}")
         if found and label not in INFORMATIONAL:
             failures.append(f"{found} log lines: {label}")
+    if watch.exceptions:
+        log("  exceptions the tracebacks ended with:")
+        for line, n in sorted(watch.exceptions.items(), key=lambda item: -item[1])[:8]:
+            log(f"    {n:>5} x {line}")
     return failures
 
 
