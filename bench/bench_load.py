@@ -610,6 +610,9 @@ def load_test(args, scratch: Path, processes: Processes) -> list[str]:
             failures.append(f"processes exited during the run: {exited}")
         return failures
     finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         processes.stop_all()
         with contextlib.suppress(Exception):
             from django.db import connections
@@ -651,6 +654,8 @@ def main() -> int:
     processes = Processes(scratch)
     try:
         failures = load_test(args, scratch, processes)
+    except KeyboardInterrupt:
+        failures = ["interrupted (every process started was stopped)"]
     finally:
         if args.keep:
             log(f"Scratch folder kept: {scratch}")
