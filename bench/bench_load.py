@@ -322,8 +322,8 @@ def check_paths(port: int, paths: list[str], rounds: int) -> None:
 # --- The jobs -----------------------------------------------------------------------------------------------
 
 
-def queue_jobs(snapshot: Path, embed_mode: str) -> tuple[str, str]:
-    """Queue the import on the content queue and the embedding job on the embeddings queue; return task ids."""
+def queue_jobs(snapshot: Path, embed_mode: str) -> dict[str, str]:
+    """Queue the import on the content queue and the embedding job on the embeddings queue; return the task ids."""
     from cms.tasks import enqueue
     from importers.tasks import enqueue_import
 
@@ -335,37 +335,43 @@ def queue_jobs(snapshot: Path, embed_mode: str) -> tuple[str, str]:
         queue="embeddings",
         task_name=f"vectors: embed {embed_mode}",
     )
-    return import_task, embed_task
+    return {"import": import_task, "embedding": embed_task}
 
 
 @dataclass
 class JobState:
-    """The runs of the measured jobs, as last read."""
+    """The measured jobs: their django-q2 tasks and their runs, as last read."""
 
     embed_after_pk: int
+    task_ids: dict[str, str] = field(default_factory=dict)  # "import"/"embedding" -> task id
+    task_errors: dict[str, str] = field(default_factory=dict)  # a task that failed before or outside its run
     import_run: object = None
     embedding_run: object = None
-    import_done_at: float | None = None  # monotonic time at which the run was first seen finished
-    embedding_done_at: float | None = None
+    done_at: dict[str, float] = field(default_factory=dict)  # monotonic time each task was first seen finished
 
     def refresh(self) -> None:
         from django.db import connection
+
+        from django_q.models import Task
 
         from importers.models import ImportRun
         from search.models import EmbeddingRun
 
         self.import_run = ImportRun.objects.filter(source=SOURCE).order_by("-pk").first()
         self.embedding_run = EmbeddingRun.objects.filter(pk__gt=self.embed_after_pk).order_by("-pk").first()
+        finished = {task.id: task for task in Task.objects.filter(id__in=self.task_ids.values())}
         connection.close()
-        now = time.monotonic()
-        if self.import_done_at is None and self.import_run and self.import_run.finished_at:
-            self.import_done_at = now
-        if self.embedding_done_at is None and self.embedding_run and self.embedding_run.finished_at:
-            self.embedding_done_at = now
+        for job, task_id in self.task_ids.items():
+            task = finished.get(task_id)
+            if task is None or job in self.done_at:
+                continue
+            self.done_at[job] = time.monotonic()
+            if not task.success:
+                self.task_errors[job] = str(task.result)[-500:]
 
     @property
     def settled(self) -> bool:
-        return self.import_done_at is not None and self.embedding_done_at is not None
+        return all(job in self.done_at for job in self.task_ids)
 
 
 def last_embedding_pk() -> int:
@@ -504,7 +510,7 @@ def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) ->
     if errors:
         failures.append(f"{errors} failed requests")
     failures += report_import(jobs, started, ended)
-    failures += report_embedding(jobs)
+    failures += report_embedding(jobs, started)
 
     log("\nLogs (gunicorn, workers):")
     for label in LOG_PATTERNS:
@@ -525,7 +531,7 @@ def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) ->
 def report_import(jobs: JobState, started: float, ended: float) -> list[str]:
     run = jobs.import_run
     if run is None:
-        log("\nImport: no ImportRun was recorded (did the content worker take the task?)")
+        log(f"\nImport: no ImportRun was recorded; task: {jobs.task_errors.get('import', 'not finished')}")
         return ["the import did not run"]
     duration = f"{run.duration:.1f} s" if run.duration is not None else "still running"
     log(
@@ -536,19 +542,22 @@ def report_import(jobs: JobState, started: float, ended: float) -> list[str]:
         log(f"  stages {run.timings}")
     if run.message:
         log(f"  message: {run.message[:500]}")
-    if jobs.import_done_at is not None:
-        overlap = "finished during the load" if jobs.import_done_at <= ended else "ran through the whole load"
-        log(f"  {overlap} (seen finished {jobs.import_done_at - started:.0f} s after the load started)")
+    if "import" in jobs.done_at:
+        done = jobs.done_at["import"]
+        overlap = "finished during the load" if done <= ended else "ran through the whole load"
+        log(f"  {overlap} (seen finished {done - started:.0f} s after the load started)")
+    if "import" in jobs.task_errors:
+        log(f"  the task failed: {jobs.task_errors['import']}")
     status = run.status
     return [] if status == "succeeded" and not run.failed else [f"import {status} ({run.failed} records failed)"]
 
 
-def report_embedding(jobs: JobState) -> list[str]:
+def report_embedding(jobs: JobState, started: float) -> list[str]:
     from django.utils import timezone
 
     run = jobs.embedding_run
     if run is None:
-        log("\nEmbedding: no EmbeddingRun was recorded (did the embeddings worker take the task?)")
+        log(f"\nEmbedding: no EmbeddingRun was recorded; task: {jobs.task_errors.get('embedding', 'not finished')}")
         return ["the embedding job did not run"]
     seconds = f"{(run.finished_at - run.started_at).total_seconds():.1f} s" if run.finished_at else "still running"
     if not run.finished_at:
@@ -557,6 +566,8 @@ def report_embedding(jobs: JobState) -> list[str]:
         f"\nEmbedding run #{run.pk} ({run.mode}, {run.encoder}, {run.store}): {run.get_status_display()}, "
         f"{seconds}; {run.resources_embedded} resources, {run.files_embedded} files ({run.chunks_embedded} chunks)"
     )
+    if run.finished_at and "embedding" in jobs.done_at:
+        log(f"  seen finished {jobs.done_at['embedding'] - started:.0f} s after the load started")
     if run.error:
         log(f"  error: {run.error[:500]}")
     return [] if run.status == "succeeded" else [f"embedding job {run.status}"]
@@ -599,7 +610,7 @@ def load_test(args, scratch: Path, processes: Processes) -> list[str]:
         watch.scan()  # what the processes logged while starting counts too
         jobs = JobState(embed_after_pk=last_embedding_pk())
         log(f"Load starts; load average {uptime()}")
-        queue_jobs(snapshot, args.embed_mode)
+        jobs.task_ids = queue_jobs(snapshot, args.embed_mode)
         figures, started, ended = run_wrk(processes, env, port, paths, args, watch, jobs)
         log(f"Load done; load average {uptime()}; waiting for the jobs (at most {args.settle_timeout:.0f} s)")
         wait_for_jobs(jobs, watch, args.settle_timeout)
