@@ -15,8 +15,9 @@ Needs wrk (`apt-get install wrk`). Everything runs on this machine and talks to 
    database: `manage.py qcluster` with bench_import.py's JSON Lines source registered first;
 3. at the same moment: wrk (bench_load.lua rotating over the public pages and APIs), an import of a generated
    snapshot queued on the content queue (`enqueue_import`), and an embedding job queued on the embeddings queue
-   (what `manage.py embed --all --async` queues); the embedding job reads resources in key order until none is
-   left, so it also embeds what the import commits while it runs;
+   (what `manage.py embed --all --async` queues); whenever that job ends while the load runs, a "changed" job
+   follows (at most every --embed-interval s), so embedding goes on through the whole load and takes in what the
+   import commits; after the load, a last "changed" job embeds what the import committed after that;
 4. while wrk runs, the logs of gunicorn and the workers are watched for "database is locked", tracebacks,
    gunicorn worker timeouts and ERROR lines; after it, the import and the embedding job are awaited (bounded by
    --settle-timeout).
@@ -322,34 +323,50 @@ def check_paths(port: int, paths: list[str], rounds: int) -> None:
 # --- The jobs -----------------------------------------------------------------------------------------------
 
 
-def queue_jobs(snapshot: Path, embed_mode: str) -> dict[str, str]:
-    """Queue the import on the content queue and the embedding job on the embeddings queue; return the task ids."""
-    from cms.tasks import enqueue
-    from importers.tasks import enqueue_import
-
-    import_task = enqueue_import(SOURCE, file=str(snapshot))
-    embed_task = enqueue(
-        "search.vectors.jobs.run_embedding_job",
-        embed_mode,
-        trigger="command",
-        queue="embeddings",
-        task_name=f"vectors: embed {embed_mode}",
-    )
-    return {"import": import_task, "embedding": embed_task}
-
-
 @dataclass
-class JobState:
-    """The measured jobs: their django-q2 tasks and their runs, as last read."""
+class Jobs:
+    """The measured jobs: one import on the content queue, and embedding jobs on the embeddings queue.
 
-    embed_after_pk: int
-    task_ids: dict[str, str] = field(default_factory=dict)  # "import"/"embedding" -> task id
-    task_errors: dict[str, str] = field(default_factory=dict)  # a task that failed before or outside its run
+    The first embedding job is `embed_mode` (what `manage.py embed --all --async` queues); whenever one finishes
+    while the load runs, a "changed" job follows (at most one every `embed_interval` s, a tight schedule), so an
+    embedding job runs through the whole load whether the import commits in batches or all at the end. After the
+    load, one last "changed" job embeds what the import committed after the last job had started.
+    """
+
+    snapshot: Path
+    embed_mode: str
+    embed_interval: float
+    embed_after_pk: int = 0
+    import_task: str = ""
+    embed_tasks: list[tuple[str, float]] = field(default_factory=list)  # (task id, monotonic time queued)
+    done_at: dict[str, float] = field(default_factory=dict)  # task id -> monotonic time first seen finished
+    task_errors: dict[str, str] = field(default_factory=dict)  # task id -> error of a task that failed
     import_run: object = None
-    embedding_run: object = None
-    done_at: dict[str, float] = field(default_factory=dict)  # monotonic time each task was first seen finished
+    embedding_runs: list = field(default_factory=list)
 
-    def refresh(self) -> None:
+    def start(self) -> None:
+        from importers.tasks import enqueue_import
+        from search.models import EmbeddingRun
+
+        last = EmbeddingRun.objects.order_by("-pk").first()
+        self.embed_after_pk = last.pk if last else 0
+        self.import_task = enqueue_import(SOURCE, file=str(self.snapshot))
+        self._queue_embedding(self.embed_mode)
+
+    def _queue_embedding(self, mode: str) -> None:
+        from cms.tasks import enqueue
+
+        task_id = enqueue(
+            "search.vectors.jobs.run_embedding_job",
+            mode,
+            trigger="command",
+            queue="embeddings",
+            task_name=f"vectors: embed {mode}",
+        )
+        self.embed_tasks.append((task_id, time.monotonic()))
+
+    def refresh(self, load_running: bool) -> None:
+        """Read the tasks and runs; queue the next embedding job when one is due."""
         from django.db import connection
 
         from django_q.models import Task
@@ -357,28 +374,34 @@ class JobState:
         from importers.models import ImportRun
         from search.models import EmbeddingRun
 
+        ids = [self.import_task, *(task_id for task_id, _ in self.embed_tasks)]
+        finished = {task.id: task for task in Task.objects.filter(id__in=ids)}
+        for task_id, task in finished.items():
+            if task_id not in self.done_at:
+                self.done_at[task_id] = time.monotonic()
+                if not task.success:
+                    self.task_errors[task_id] = str(task.result)[-500:]
+        if self._embedding_due(load_running):
+            self._queue_embedding("changed")
         self.import_run = ImportRun.objects.filter(source=SOURCE).order_by("-pk").first()
-        self.embedding_run = EmbeddingRun.objects.filter(pk__gt=self.embed_after_pk).order_by("-pk").first()
-        finished = {task.id: task for task in Task.objects.filter(id__in=self.task_ids.values())}
+        self.embedding_runs = list(EmbeddingRun.objects.filter(pk__gt=self.embed_after_pk).order_by("pk"))
         connection.close()
-        for job, task_id in self.task_ids.items():
-            task = finished.get(task_id)
-            if task is None or job in self.done_at:
-                continue
-            self.done_at[job] = time.monotonic()
-            if not task.success:
-                self.task_errors[job] = str(task.result)[-500:]
+
+    def _embedding_due(self, load_running: bool) -> bool:
+        last_task, queued_at = self.embed_tasks[-1]
+        if last_task not in self.done_at:
+            return False
+        if load_running:
+            return time.monotonic() - queued_at >= self.embed_interval
+        import_done = self.done_at.get(self.import_task)
+        return import_done is not None and import_done > queued_at
 
     @property
     def settled(self) -> bool:
-        return all(job in self.done_at for job in self.task_ids)
-
-
-def last_embedding_pk() -> int:
-    from search.models import EmbeddingRun
-
-    last = EmbeddingRun.objects.order_by("-pk").first()
-    return last.pk if last else 0
+        """The import and the last embedding job are done, and no further embedding job is due."""
+        last_embedding = self.embed_tasks[-1][0]
+        finished = self.import_task in self.done_at and last_embedding in self.done_at
+        return finished and not self._embedding_due(load_running=False)
 
 
 # --- Log watching -------------------------------------------------------------------------------------------
@@ -428,7 +451,7 @@ class LogWatch:
 # --- The load -----------------------------------------------------------------------------------------------
 
 
-def run_wrk(processes, env, port, paths, args, watch: LogWatch, jobs: JobState) -> tuple[dict, float, float]:
+def run_wrk(processes, env, port, paths, args, watch: LogWatch, jobs: Jobs) -> tuple[dict, float, float]:
     """Run wrk to its end, reading the logs and the jobs' runs every two seconds; returns its figures and window."""
     argv = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", f"--timeout={args.timeout}s"]
     argv += ["-s", str(LUA_SCRIPT), f"http://127.0.0.1:{port}", "--", *paths]
@@ -440,7 +463,7 @@ def run_wrk(processes, env, port, paths, args, watch: LogWatch, jobs: JobState) 
             raise RuntimeError("wrk did not finish in time")
         time.sleep(2)
         watch.scan()
-        jobs.refresh()
+        jobs.refresh(load_running=True)
     ended = time.monotonic()
     output = processes.logs["wrk"].read_text(errors="replace")
     if wrk.returncode:
@@ -451,20 +474,23 @@ def run_wrk(processes, env, port, paths, args, watch: LogWatch, jobs: JobState) 
     raise RuntimeError(f"wrk printed no WRK_JSON line:\n{output}")
 
 
-def wait_for_jobs(jobs: JobState, watch: LogWatch, timeout: float) -> None:
+def wait_for_jobs(jobs: Jobs, watch: LogWatch, timeout: float) -> None:
     deadline = time.monotonic() + timeout
+    jobs.refresh(load_running=False)
     while not jobs.settled and time.monotonic() < deadline:
         time.sleep(2)
         watch.scan()
-        jobs.refresh()
+        jobs.refresh(load_running=False)
 
 
-def server_endpoints(access_log: Path) -> dict[str, dict]:
-    """Per endpoint: status counts and server-side milliseconds, from gunicorn's access log ("status ms request")."""
+def server_endpoints(access_log: Path, offset: int) -> dict[str, dict]:
+    """Per endpoint: status counts and server-side milliseconds of the requests logged in gunicorn's access log
+    ("status ms request") from `offset` on."""
     endpoints: dict[str, dict] = {}
-    if not access_log.exists():
-        return endpoints
-    for line in access_log.read_text(errors="replace").splitlines():
+    with access_log.open("rb") as handle:
+        handle.seek(offset)
+        lines = handle.read().decode(errors="replace").splitlines()
+    for line in lines:
         parts = line.split()
         if len(parts) < 4 or not parts[0].isdigit():
             continue
@@ -482,7 +508,7 @@ def percentile(values: list[float], p: float) -> float:
 # --- Report -------------------------------------------------------------------------------------------------
 
 
-def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) -> list[str]:
+def report(figures, window, jobs: Jobs, watch: LogWatch, endpoints, args) -> list[str]:
     """Print the figures; return the reasons the run fails as a gate (none: it passed)."""
     started, ended = window
     seconds = figures["duration_us"] / 1e6
@@ -497,7 +523,7 @@ def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) ->
     )
     log(f"  errors       {errors} (non-2xx/3xx {figures['non_2xx_3xx']}, socket errors {socket_errors})")
 
-    log("\nServer side (gunicorn access log, whole run incl. the pre-check):")
+    log("\nServer side during the load (gunicorn access log):")
     log(f"  {'endpoint':<28} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7}  statuses")
     for name, entry in sorted(endpoints.items()):
         codes = ", ".join(f"{c}: {n}" for c, n in sorted(entry["statuses"].items()))
@@ -528,10 +554,11 @@ def report(figures, window, jobs: JobState, watch: LogWatch, endpoints, args) ->
     return failures
 
 
-def report_import(jobs: JobState, started: float, ended: float) -> list[str]:
+def report_import(jobs: Jobs, started: float, ended: float) -> list[str]:
     run = jobs.import_run
+    error = jobs.task_errors.get(jobs.import_task)
     if run is None:
-        log(f"\nImport: no ImportRun was recorded; task: {jobs.task_errors.get('import', 'not finished')}")
+        log(f"\nImport: no ImportRun was recorded; the task: {error or 'not finished'}")
         return ["the import did not run"]
     duration = f"{run.duration:.1f} s" if run.duration is not None else "still running"
     log(
@@ -542,35 +569,42 @@ def report_import(jobs: JobState, started: float, ended: float) -> list[str]:
         log(f"  stages {run.timings}")
     if run.message:
         log(f"  message: {run.message[:500]}")
-    if "import" in jobs.done_at:
-        done = jobs.done_at["import"]
+    done = jobs.done_at.get(jobs.import_task)
+    if done is not None:
         overlap = "finished during the load" if done <= ended else "ran through the whole load"
         log(f"  {overlap} (seen finished {done - started:.0f} s after the load started)")
-    if "import" in jobs.task_errors:
-        log(f"  the task failed: {jobs.task_errors['import']}")
-    status = run.status
-    return [] if status == "succeeded" and not run.failed else [f"import {status} ({run.failed} records failed)"]
+    if error:
+        log(f"  the task failed: {error}")
+    return [] if run.status == "succeeded" and not run.failed else [f"import {run.status} ({run.failed} failed)"]
 
 
-def report_embedding(jobs: JobState, started: float) -> list[str]:
+def report_embedding(jobs: Jobs, started: float) -> list[str]:
     from django.utils import timezone
 
-    run = jobs.embedding_run
-    if run is None:
-        log(f"\nEmbedding: no EmbeddingRun was recorded; task: {jobs.task_errors.get('embedding', 'not finished')}")
-        return ["the embedding job did not run"]
-    seconds = f"{(run.finished_at - run.started_at).total_seconds():.1f} s" if run.finished_at else "still running"
-    if not run.finished_at:
-        seconds += f" after {(timezone.now() - run.started_at).total_seconds():.0f} s"
-    log(
-        f"\nEmbedding run #{run.pk} ({run.mode}, {run.encoder}, {run.store}): {run.get_status_display()}, "
-        f"{seconds}; {run.resources_embedded} resources, {run.files_embedded} files ({run.chunks_embedded} chunks)"
-    )
-    if run.finished_at and "embedding" in jobs.done_at:
-        log(f"  seen finished {jobs.done_at['embedding'] - started:.0f} s after the load started")
-    if run.error:
-        log(f"  error: {run.error[:500]}")
-    return [] if run.status == "succeeded" else [f"embedding job {run.status}"]
+    runs = jobs.embedding_runs
+    errors = [jobs.task_errors[task_id] for task_id, _ in jobs.embed_tasks if task_id in jobs.task_errors]
+    log(f"\nEmbedding jobs: {len(jobs.embed_tasks)} queued, {len(runs)} ran")
+    for run in runs:
+        end = run.finished_at or timezone.now()
+        log(
+            f"  #{run.pk} {run.mode:<7} {run.get_status_display():<9} {(end - run.started_at).total_seconds():6.1f} s"
+            f"{'' if run.finished_at else ' so far'}: {run.resources_embedded} resources, {run.files_embedded} "
+            f"files ({run.chunks_embedded} chunks){'; ' + run.error[:300] if run.error else ''}"
+        )
+    if runs:
+        log(
+            f"  {sum(r.resources_embedded for r in runs)} resources embedded in all; {run.encoder}, {run.store}; "
+            f"the last seen finished {jobs.done_at.get(jobs.embed_tasks[-1][0], time.monotonic()) - started:.0f} s "
+            "after the load started"
+        )
+    for error in errors:
+        log(f"  a task failed: {error}")
+    failures = [f"embedding run #{run.pk} {run.status}" for run in runs if run.status != "succeeded"]
+    if not runs:
+        failures.append("no embedding job ran")
+    if errors:
+        failures.append(f"{len(errors)} embedding tasks failed")
+    return failures
 
 
 def uptime() -> str:
@@ -583,41 +617,55 @@ def uptime() -> str:
 # --- Main ---------------------------------------------------------------------------------------------------
 
 
+def prepare(args, env: dict[str, str], scratch: Path) -> tuple[list[str], Path]:
+    """The site on the scratch database; returns the paths wrk requests and the snapshot to import."""
+    prepare_site(env, scratch)
+    setup_django(env)
+    from bench_import import write_snapshot
+
+    log(f"  removed {remove_outside_schedules()} schedules (demo imports, embedding schedule)")
+    paths = public_paths(args.resource_pages)
+    started = time.perf_counter()
+    snapshot = write_snapshot(args.records, 1, scratch)
+    size = snapshot.stat().st_size / 1e6
+    log(f"  snapshot of {args.records} records ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")
+    return paths, snapshot
+
+
+def start_services(args, env: dict[str, str], processes: Processes, paths: list[str]) -> int:
+    """gunicorn and the workers, answering and idle; returns gunicorn's port."""
+    port = free_port()
+    start_gunicorn(processes, env, port, args.web_workers)
+    start_workers(processes, env)
+    wait_until_ready(port, processes)
+    log(f"  gunicorn on 127.0.0.1:{port}; queues drained in {wait_for_empty_queues():.1f} s")
+    check_paths(port, paths, args.web_workers)
+    return port
+
+
 def load_test(args, scratch: Path, processes: Processes) -> list[str]:
+    """Set up, run the load with the jobs, report; returns the reasons the run fails as a gate."""
     database_url, admin_url = create_database(scratch)
     try:
         env = scratch_environment(database_url, scratch)
         log(f"Load test on {database_url.split(':', 1)[0]} (scratch {scratch}); load average {uptime()}")
-        prepare_site(env, scratch)
-        setup_django(env)
-        from bench_import import write_snapshot
-
-        log(f"  removed {remove_outside_schedules()} schedules (demo imports, embedding schedule)")
-        paths = public_paths(args.resource_pages)
-        started = time.perf_counter()
-        snapshot = write_snapshot(args.records, 1, scratch)
-        size = snapshot.stat().st_size / 1e6
-        log(f"  snapshot of {args.records} records ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")
-
-        port = free_port()
-        start_gunicorn(processes, env, port, args.web_workers)
-        start_workers(processes, env)
-        wait_until_ready(port, processes)
-        log(f"  gunicorn on 127.0.0.1:{port}; queues drained in {wait_for_empty_queues():.1f} s")
-        check_paths(port, paths, args.web_workers)
+        paths, snapshot = prepare(args, env, scratch)
+        port = start_services(args, env, processes, paths)
 
         watch = LogWatch({name: path for name, path in processes.logs.items() if name != "wrk"})
         watch.scan()  # what the processes logged while starting counts too
-        jobs = JobState(embed_after_pk=last_embedding_pk())
+        jobs = Jobs(snapshot, args.embed_mode, args.embed_interval)
+        access_offset = (scratch / "access.log").stat().st_size  # the table covers the load, not the pre-check
         log(f"Load starts; load average {uptime()}")
-        jobs.task_ids = queue_jobs(snapshot, args.embed_mode)
+        jobs.start()
         figures, started, ended = run_wrk(processes, env, port, paths, args, watch, jobs)
         log(f"Load done; load average {uptime()}; waiting for the jobs (at most {args.settle_timeout:.0f} s)")
         wait_for_jobs(jobs, watch, args.settle_timeout)
         watch.scan()
-        failures = report(figures, (started, ended), jobs, watch, server_endpoints(scratch / "access.log"), args)
-        exited = processes.exited()
-        if {name: code for name, code in exited.items() if name != "wrk"}:
+        endpoints = server_endpoints(scratch / "access.log", access_offset)
+        failures = report(figures, (started, ended), jobs, watch, endpoints, args)
+        exited = {name: code for name, code in processes.exited().items() if name != "wrk"}
+        if exited:
             failures.append(f"processes exited during the run: {exited}")
         return failures
     finally:
@@ -639,7 +687,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout in s (default 30)")
     parser.add_argument("--records", type=int, default=10_000, help="records in the imported snapshot (10000)")
-    parser.add_argument("--embed-mode", choices=("all", "changed"), default="all", help="embedding job (all)")
+    parser.add_argument("--embed-mode", choices=("all", "changed"), default="all", help="first embedding job (all)")
+    parser.add_argument("--embed-interval", type=float, default=10, help="min s between embedding jobs (10)")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers (the Dockerfile's 3)")
     parser.add_argument("--resource-pages", type=int, default=20, help="distinct resource pages in the rotation")
     parser.add_argument("--settle-timeout", type=float, default=900, help="max s to await the jobs after the load")
