@@ -17,15 +17,15 @@ Needs wrk (`apt-get install wrk`). Everything runs on this machine and talks to 
    snapshot queued on the content queue (`enqueue_import`), and an embedding job queued on the embeddings queue
    (what `manage.py embed --all --async` queues); whenever that job ends while the load runs, a "changed" job
    follows (at most every --embed-interval s), so embedding goes on through the whole load and takes in what the
-   import commits; after the load, a last "changed" job embeds what the import committed after that;
+   import commits; after the load, a last "changed" job runs if the import finished after the last one;
 4. while wrk runs, the logs of gunicorn and the workers are watched for "database is locked", tracebacks,
-   gunicorn worker timeouts and ERROR lines; after it, the import and the embedding job are awaited (bounded by
-   --settle-timeout).
+   gunicorn worker timeouts and ERROR lines; after it, the import and the last embedding job are awaited (bounded
+   by --settle-timeout).
 
 Reports requests, req/s, latency p50/p95/p99 (wrk, client side), non-2xx/3xx responses and socket errors, the
 server's per-endpoint status counts and p95 (gunicorn's access log), the ImportRun (status, duration, counts,
-how much of it overlapped the load) and the EmbeddingRun, and the log lines found. Exits 1 when any request
-failed, a log problem was found, or the import or embedding job did not succeed, so it can serve as a gate.
+how much of it overlapped the load) and the EmbeddingRuns, and the log lines found. Exits 1 when a request
+failed, a log problem was found, or the import or an embedding job did not succeed, so it can serve as a gate.
 Every process it started is stopped (SIGTERM to its process group, SIGKILL after a timeout), also on Ctrl-C or
 failure, and the scratch database and folder are deleted (--keep keeps the folder with the logs).
 """
@@ -35,10 +35,8 @@ import contextlib
 import json
 import logging
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,21 +52,14 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+from load_processes import INFORMATIONAL, LOG_PATTERNS, LogWatch, Processes, free_port, uptime  # noqa: E402
+
 LUA_SCRIPT = BENCH / "bench_load.lua"
 SOURCE = "bench-jsonl"  # bench_import.py's JSON Lines source
 QUEUES = ("default", "content", "embeddings")
 SEARCH_WORDS = ("machine learning", "calculus", "economics podcast", "python", "data science", "neuroscience")
 # Service URLs are emptied so the test measures the embedded single-machine setup whatever the shell has set.
 SERVICE_VARIABLES = ("REDIS_URL", "OPENSEARCH_URL", "QDRANT_URL", "TIKA_SERVER_URL", "OPENAI_API_KEY", "SENTRY_DSN")
-LOG_PATTERNS = {
-    "database is locked": re.compile(r"database is locked"),
-    "traceback": re.compile(r"Traceback \(most recent call last\)"),
-    "worker timeout": re.compile(r"WORKER TIMEOUT"),
-    "ERROR/CRITICAL line": re.compile(r"\b(ERROR|CRITICAL)\b"),
-    "WARNING line": re.compile(r"\bWARNING\b"),
-}
-# Reported, but no reason to fail (a warning may be expected, e.g. "similar resources unavailable").
-INFORMATIONAL = {"WARNING line"}
 
 
 def log(message: str) -> None:
@@ -76,12 +67,6 @@ def log(message: str) -> None:
 
 
 # --- Scratch database and environment -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def create_database(scratch: Path) -> tuple[str, str | None]:
@@ -197,45 +182,6 @@ def endpoint_of(path: str) -> str:
 # --- Processes ----------------------------------------------------------------------------------------------
 
 
-class Processes:
-    """Processes started in their own process group, so that each is stopped with everything it forked."""
-
-    def __init__(self, scratch: Path):
-        self.scratch = scratch
-        self.started: dict[str, subprocess.Popen] = {}
-        self.logs: dict[str, Path] = {}
-
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
-        path = self.scratch / f"{name}.log"
-        with path.open("wb") as out:
-            process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.started[name] = process
-        self.logs[name] = path
-        return process
-
-    def exited(self) -> dict[str, int]:
-        return {name: p.returncode for name, p in self.started.items() if p.poll() is not None}
-
-    def stop_all(self, timeout: float = 20.0) -> None:
-        for process in self.started.values():
-            self._signal(process, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for process in self.started.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        for process in self.started.values():
-            self._signal(process, signal.SIGKILL)  # whatever is left of the group, even after its leader exited
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=5)
-
-    @staticmethod
-    def _signal(process: subprocess.Popen, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
-
-
 def start_gunicorn(processes: Processes, env: dict[str, str], port: int, workers: int) -> None:
     """gunicorn as the Dockerfile's CMD starts it, on loopback, with an access log of status, ms and request."""
     processes.start(
@@ -330,7 +276,7 @@ class Jobs:
     The first embedding job is `embed_mode` (what `manage.py embed --all --async` queues); whenever one finishes
     while the load runs, a "changed" job follows (at most one every `embed_interval` s, a tight schedule), so an
     embedding job runs through the whole load whether the import commits in batches or all at the end. After the
-    load, one last "changed" job embeds what the import committed after the last job had started.
+    load, one last "changed" job embeds what the import committed after the last job had finished.
     """
 
     snapshot: Path
@@ -381,11 +327,11 @@ class Jobs:
                 self.done_at[task_id] = time.monotonic()
                 if not task.success:
                     self.task_errors[task_id] = str(task.result)[-500:]
-        if self._embedding_due(load_running):
-            self._queue_embedding("changed")
         self.import_run = ImportRun.objects.filter(source=SOURCE).order_by("-pk").first()
         self.embedding_runs = list(EmbeddingRun.objects.filter(pk__gt=self.embed_after_pk).order_by("pk"))
         connection.close()
+        if self._embedding_due(load_running):
+            self._queue_embedding("changed")
 
     def _embedding_due(self, load_running: bool) -> bool:
         last_task, queued_at = self.embed_tasks[-1]
@@ -393,8 +339,13 @@ class Jobs:
             return False
         if load_running:
             return time.monotonic() - queued_at >= self.embed_interval
-        import_done = self.done_at.get(self.import_task)
-        return import_done is not None and import_done > queued_at
+        # After the load: a job reads resources in key order until none is left, so it took in every row the
+        # import had committed before it finished; one more is due only if the import finished after it.
+        last_run = self.embedding_runs[-1] if self.embedding_runs else None
+        import_end = self.import_run.finished_at if self.import_run else None
+        if import_end is None or last_run is None or last_run.finished_at is None:
+            return False
+        return import_end > last_run.finished_at
 
     @property
     def settled(self) -> bool:
@@ -402,50 +353,6 @@ class Jobs:
         last_embedding = self.embed_tasks[-1][0]
         finished = self.import_task in self.done_at and last_embedding in self.done_at
         return finished and not self._embedding_due(load_running=False)
-
-
-# --- Log watching -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LogWatch:
-    """Reads the processes' logs as they grow and counts the lines that show a problem, keeping a few samples."""
-
-    files: dict[str, Path]
-    offsets: dict[str, int] = field(default_factory=dict)
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    samples: dict[str, list[str]] = field(default_factory=dict)
-    exceptions: dict[str, int] = field(default_factory=dict)  # each traceback's closing "Error: message" line
-    in_traceback: set[str] = field(default_factory=set)
-
-    def scan(self) -> None:
-        for name, path in self.files.items():
-            if not path.exists():
-                continue
-            with path.open("rb") as handle:
-                handle.seek(self.offsets.get(name, 0))
-                data = handle.read()
-            complete = data.rfind(b"\n") + 1  # a line still being written is read next time
-            self.offsets[name] = self.offsets.get(name, 0) + complete
-            for line in data[:complete].decode(errors="replace").splitlines():
-                self._match(name, line)
-
-    def _match(self, name: str, line: str) -> None:
-        if name in self.in_traceback and line.strip() and not line[0].isspace():
-            self.in_traceback.discard(name)
-            key = f"[{name}] {line.strip()[:300]}"
-            self.exceptions[key] = self.exceptions.get(key, 0) + 1
-        if LOG_PATTERNS["traceback"].search(line):
-            self.in_traceback.add(name)
-        for label, pattern in LOG_PATTERNS.items():
-            if pattern.search(line):
-                self.counts[(name, label)] = self.counts.get((name, label), 0) + 1
-                kept = self.samples.setdefault(label, [])
-                if len(kept) < 3:
-                    kept.append(f"[{name}] {line.strip()[:300]}")
-
-    def total(self, label: str) -> int:
-        return sum(n for (_, found), n in self.counts.items() if found == label)
 
 
 # --- The load -----------------------------------------------------------------------------------------------
@@ -605,13 +512,6 @@ def report_embedding(jobs: Jobs, started: float) -> list[str]:
     if errors:
         failures.append(f"{len(errors)} embedding tasks failed")
     return failures
-
-
-def uptime() -> str:
-    """The load averages over 1, 5 and 15 minutes, as `uptime` prints them."""
-    with contextlib.suppress(OSError):
-        return ", ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return "?"
 
 
 # --- Main ---------------------------------------------------------------------------------------------------
