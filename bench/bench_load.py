@@ -289,6 +289,7 @@ class Jobs:
     task_errors: dict[str, str] = field(default_factory=dict)  # task id -> error of a task that failed
     import_run: object = None
     embedding_runs: list = field(default_factory=list)
+    own_errors: list[str] = field(default_factory=list)  # this process's database errors while following the jobs
 
     def start(self) -> None:
         from importers.tasks import enqueue_import
@@ -312,9 +313,18 @@ class Jobs:
         self.embed_tasks.append((task_id, time.monotonic()))
 
     def refresh(self, load_running: bool) -> None:
-        """Read the tasks and runs; queue the next embedding job when one is due."""
-        from django.db import connection
+        """Read the tasks and runs; queue the next embedding job when one is due. A database error (SQLite's
+        "database is locked" when queueing) is recorded as a finding, not a reason to stop the load."""
+        from django.db import DatabaseError, connection
 
+        try:
+            self._refresh(load_running)
+        except DatabaseError as exc:
+            self.own_errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    def _refresh(self, load_running: bool) -> None:
         from django_q.models import Task
 
         from importers.models import ImportRun
@@ -329,7 +339,6 @@ class Jobs:
                     self.task_errors[task_id] = str(task.result)[-500:]
         self.import_run = ImportRun.objects.filter(source=SOURCE).order_by("-pk").first()
         self.embedding_runs = list(EmbeddingRun.objects.filter(pk__gt=self.embed_after_pk).order_by("pk"))
-        connection.close()
         if self._embedding_due(load_running):
             self._queue_embedding("changed")
 
@@ -506,11 +515,15 @@ def report_embedding(jobs: Jobs, started: float) -> list[str]:
         )
     for error in errors:
         log(f"  a task failed: {error}")
+    for error in jobs.own_errors[:5]:
+        log(f"  bench_load.py's own database error while following the jobs: {error}")
     failures = [f"embedding run #{run.pk} {run.status}" for run in runs if run.status != "succeeded"]
     if not runs:
         failures.append("no embedding job ran")
     if errors:
         failures.append(f"{len(errors)} embedding tasks failed")
+    if jobs.own_errors:
+        failures.append(f"{len(jobs.own_errors)} database errors in bench_load.py itself")
     return failures
 
 
