@@ -109,10 +109,10 @@ def loaded() -> int:
     return LearningResource.objects.filter(source=SOURCE).count()
 
 
-def assert_complete_and_unique():
+def assert_complete_and_unique(n: int = N):
     rows = LearningResource.objects.filter(source=SOURCE)
-    assert rows.count() == N
-    assert rows.values("resource_type", "source_id").distinct().count() == N
+    assert rows.count() == n
+    assert rows.values("resource_type", "source_id").distinct().count() == n
 
 
 def complete_with_a_new_run(faults) -> ImportRun:
@@ -236,10 +236,12 @@ def test_an_import_while_another_process_writes_never_locks_it_out(faults, tmp_p
 
     LearningResourceFactory(source="faults-editor")
     report = tmp_path / "writes.json"
+    (tmp_path / "five-thousand").mkdir()
+    five_thousand = processes.write_records(tmp_path / "five-thousand" / "records.jsonl", 5000, seed=11)
     writer = faults.start("write", "25", str(report))
-    importer = faults.start("import", faults.file)
+    importer = faults.start("import", str(five_thousand))
     out, err = importer.communicate(timeout=300)
-    assert importer.returncode == 0, err
+    assert importer.returncode == 0, out + err
     writer.communicate(timeout=60)
     writes = json.loads(report.read_text())
     errors = [w for w in writes if w["error"]]
@@ -248,7 +250,7 @@ def test_an_import_while_another_process_writes_never_locks_it_out(faults, tmp_p
     slowest = max(w["seconds"] for w in writes)
     assert slowest < 5, f"a write waited {slowest} s for the import"
     assert "database is locked" not in err
-    assert_complete_and_unique()
+    assert_complete_and_unique(5000)
 
 
 def test_the_database_going_away_mid_load_fails_the_run_truthfully_and_a_retry_completes(faults, tmp_path):
