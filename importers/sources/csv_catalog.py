@@ -284,6 +284,9 @@ class CSVCatalogSource(Source):
             "delimiter": "",
         }
 
+    def not_configured(self) -> str:
+        return "" if self.config.get("url") or self.config.get("path") else "set CSV_CATALOG_URL or CSV_CATALOG_PATH"
+
     def extract(self, http) -> Iterator[SnapshotDocument]:
         url, path = self.config.get("url"), self.config.get("path")
         if url:

@@ -25,6 +25,10 @@ from importers.schedules import describe, schedules_by_source
 from importers.snapshots import SnapshotStore
 from importers.sources.base import Snapshot, SnapshotDocument
 from importers.sources.catalog_mapping import MappingError, shown
+from importers.sources.content_archives import ARCHIVE_FILES_SOURCE
+
+# Sources registered only while their own command runs (no schedule, no admin entry): --list names the command.
+COMMAND_ONLY_SOURCES = {ARCHIVE_FILES_SOURCE: "import_content"}
 
 
 class _DropImporterTracebacks(logging.Filter):
@@ -234,14 +238,18 @@ class Command(BaseCommand):
                         console.print(f"  {label}", markup=False, highlight=False)
 
     def list_sources(self, console: Console) -> None:
+        """Every registered source with its schedule and last run (and why a scheduled run would be skipped), then
+        the sources that ran but are not registered: `import_content`'s, registered by its command only."""
         schedules = schedules_by_source()
         last_runs = {}
         for run in ImportRun.objects.filter(dry_run=False).order_by("source", "-started_at", "-pk"):
             last_runs.setdefault(run.source, run)
         table = Table(title="Import sources")
-        for column in ("source", "title", "kind", "schedule", "last run", "status", "changes", "next run"):
+        for column in ("source", "title", "kind", "schedule", "last run", "status", "changes", "next run", "note"):
             table.add_column(column)
+        listed = set()
         for cls in all_sources():
+            listed.add(cls.name)
             run = last_runs.get(cls.name)
             schedule = schedules.get(cls.name)
             table.add_row(
@@ -253,5 +261,32 @@ class Command(BaseCommand):
                 run.get_status_display() if run else "",
                 str(run.changes) if run else "",
                 f"{schedule.next_run:%Y-%m-%d %H:%M}" if schedule and schedule.next_run else "",
+                self.note(cls.name),
+            )
+        for name, run in sorted(last_runs.items()):
+            if name in listed:
+                continue
+            command = COMMAND_ONLY_SOURCES.get(name)
+            table.add_row(
+                name,
+                "",
+                "",
+                "none",
+                f"{run.started_at:%Y-%m-%d %H:%M}",
+                run.get_status_display(),
+                str(run.changes),
+                "",
+                f"run by manage.py {command} only" if command else "not registered (its runs are kept)",
             )
         console.print(table)
+
+    @staticmethod
+    def note(name: str) -> str:
+        try:
+            source, overrides = configured_source(name)
+        except Exception:  # a source whose settings cannot be read: its runs say why
+            return ""
+        if overrides is not None and not overrides.enabled:
+            return "switched off in the admin"
+        reason = source.not_configured()
+        return f"not configured: {reason}" if reason else ""
