@@ -71,8 +71,8 @@ class MarketingPages(Source):
         "The long description of programs and courses from their own web pages (main content, sanitised), "
         "stored as the resources' full description unless an editor locked it."
     )
-    # Daily, after the catalogue sources (04:00–05:30 UTC) have created the resources it describes.
-    default_schedule = {"cron": "0 7 * * *"}
+    # Daily, after the catalogue sources (03:30–08:00 UTC) have created the resources it describes.
+    default_schedule = {"cron": "0 9 * * *"}
     full_snapshot = False  # it supplies a field; it never unpublishes anything
     loader = "catalog.loader.fields.load_field_records"
     document_name = INDEX

@@ -31,6 +31,10 @@ from importers.sources.content_archives import ARCHIVE_FILES_SOURCE
 COMMAND_ONLY_SOURCES = {ARCHIVE_FILES_SOURCE: "import_content"}
 
 
+def _spec(spec: dict) -> str:
+    return f"cron {spec['cron']}" if spec.get("cron") else f"every {spec.get('minutes')} minutes"
+
+
 class _DropImporterTracebacks(logging.Filter):
     """The runner logs a failed run with its traceback (for workers' logs); at the command line the summary and the
     one-line error say the same, so an expected importer error's traceback is left out."""
@@ -238,16 +242,17 @@ class Command(BaseCommand):
                         console.print(f"  {label}", markup=False, highlight=False)
 
     def list_sources(self, console: Console) -> None:
-        """Every registered source with its schedule and last run (and why a scheduled run would be skipped), then
-        the sources that ran but are not registered: `import_content`'s, registered by its command only."""
+        """Every registered source with its schedule and last run, then the sources that ran but are not registered
+        (`import_content`'s is registered by its command only); below the table, why a source's scheduled runs are
+        skipped (not configured, switched off)."""
         schedules = schedules_by_source()
         last_runs = {}
         for run in ImportRun.objects.filter(dry_run=False).order_by("source", "-started_at", "-pk"):
             last_runs.setdefault(run.source, run)
         table = Table(title="Import sources")
-        for column in ("source", "title", "kind", "schedule", "last run", "status", "changes", "next run", "note"):
+        for column in ("source", "title", "kind", "schedule", "last run", "status", "changes", "next run"):
             table.add_column(column)
-        listed = set()
+        listed, notes = set(), []
         for cls in all_sources():
             listed.add(cls.name)
             run = last_runs.get(cls.name)
@@ -256,29 +261,36 @@ class Command(BaseCommand):
                 cls.name,
                 cls.title,
                 cls.kind,
-                describe(schedule) if schedule else f"{describe(None)} (default {cls.schedule()})",
+                describe(schedule) if schedule else f"{describe(None)} (default: {_spec(cls.schedule())})",
                 f"{run.started_at:%Y-%m-%d %H:%M}" if run else "never",
                 run.get_status_display() if run else "",
                 str(run.changes) if run else "",
                 f"{schedule.next_run:%Y-%m-%d %H:%M}" if schedule and schedule.next_run else "",
-                self.note(cls.name),
             )
+            if note := self.note(cls.name):
+                notes.append(f"{cls.name}: {note}")
         for name, run in sorted(last_runs.items()):
             if name in listed:
                 continue
             command = COMMAND_ONLY_SOURCES.get(name)
+            notes.append(
+                f"{name}: run by manage.py {command} only (no schedule)"
+                if command
+                else f"{name}: not registered (removed?); its runs are kept"
+            )
             table.add_row(
                 name,
-                "",
+                "(command only)" if command else "(not registered)",
                 "",
                 "none",
                 f"{run.started_at:%Y-%m-%d %H:%M}",
                 run.get_status_display(),
                 str(run.changes),
                 "",
-                f"run by manage.py {command} only" if command else "not registered (its runs are kept)",
             )
         console.print(table)
+        for note in notes:
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
 
     @staticmethod
     def note(name: str) -> str:
