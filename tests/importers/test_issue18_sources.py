@@ -27,6 +27,7 @@ NEW_SOURCES = {
     "mit_climate": ("catalogue", "catalog.loader.load_resources", {"cron": "30 5 * * *"}),
     "sloan_news": ("news", "news.loader.load_feed_items", {"minutes": 180}),
     "sloan_webinars": ("news", "news.loader.load_feed_items", {"minutes": 720}),
+    "marketing_pages": ("catalogue", "catalog.loader.fields.load_field_records", {"cron": "0 9 * * *"}),
 }
 
 
