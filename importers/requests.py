@@ -60,6 +60,11 @@ class ImportRequest:
         return cls(source=source, **options)
 
     @property
+    def given_snapshot(self) -> bool:
+        """The snapshot comes with the request (stored, file, URL or bytes): the source is not fetched."""
+        return self.snapshot_id is not None or bool(self.file) or bool(self.url) or self.content is not None
+
+    @property
     def waits_when_busy(self) -> bool:
         if self.wait_if_busy is not None:
             return self.wait_if_busy

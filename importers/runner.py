@@ -120,6 +120,10 @@ class _Job:
         request = self.request
         if self.overrides is not None and not self.overrides.enabled and request.trigger in ("schedule", "webhook"):
             return self._finish(S.SKIPPED, f"{request.source} is switched off in the admin (source settings)")
+        if request.trigger == ImportRun.Trigger.SCHEDULE and not request.given_snapshot:
+            reason = self.source.not_configured()
+            if reason:  # skipped (no alert), not failed: an unconfigured source is not an outage
+                return self._finish(S.SKIPPED, f"not configured: {reason}")
         try:
             with interruptible():
                 stored = self._given_snapshot()

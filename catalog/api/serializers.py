@@ -303,7 +303,7 @@ class LearningResourceDetailSerializer(LearningResourceSerializer):
     parents = serializers.SerializerMethodField(help_text="Public resources this one belongs to.")
 
     class Meta(LearningResourceSerializer.Meta):
-        fields = [*LearningResourceSerializer.Meta.fields, "full_description", "children", "parents"]
+        fields = [*LearningResourceSerializer.Meta.fields, "full_description", "extra", "children", "parents"]
         read_only_fields = fields
 
     def _links(self, obj, attr, related, side):

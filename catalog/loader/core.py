@@ -50,7 +50,7 @@ BATCH_SIZE = 500
 # Records are read (hashed, compared) this many batches at a time; changes are written per batch.
 READ_BATCHES = 4
 # Bump when the way records become rows changes, so that the next load rewrites every row once.
-HASH_VERSION = "1"
+HASH_VERSION = "2"  # 2: `extra` is stored (issue 18)
 # A partial load (full_snapshot=False) records last_seen on each unchanged row, to this resolution: a row seen
 # again sooner is not rewritten. Full snapshots record it once per source (SourceSnapshot) instead.
 LAST_SEEN_RESOLUTION = dt.timedelta(hours=1)

@@ -8,6 +8,8 @@ from catalog.models import LearningResource, ResourceInstructor, Run
 from catalog.sanitize import clean_html
 from catalog.schemas import ResourceRecord
 
+from .fields import SUPPLIED_KEY
+
 # Model fields written from a record (FKs by field name). Lockable ones are skipped when an editor locked them.
 RESOURCE_FIELDS = (
     "title",
@@ -42,6 +44,7 @@ RESOURCE_FIELDS = (
     "availability",
     "published_at",
     "next_start_date",
+    "extra",
 )
 BOOKKEEPING_FIELDS = (
     "content_hash",
@@ -80,6 +83,7 @@ EXISTING_FIELDS = (
     "published",
     "source_published",
     "in_source_snapshot",
+    "source_values",
 )
 
 
@@ -148,6 +152,7 @@ class RowWriter:
             "availability": record.availability,
             "published_at": record.published_at,
             "next_start_date": next_start_date(record, now),
+            "extra": record.extra,
             **prices,
         }
         source_values = {
@@ -222,7 +227,15 @@ class RowWriter:
         updated = []
         for row, record, digest in to_update:
             values, source_values = self._values(record, now)
-            locked = set(row.locked_fields or [])
+            # A field another source supplied (catalog.loader.fields: marketing pages' full_description) keeps its
+            # value; the owner's own value is still recorded in source_values.
+            supplied = dict((row.source_values or {}).get(SUPPLIED_KEY) or {})
+            kept = {name for name in supplied if name in values}
+            for name in kept:
+                source_values[name] = (row.source_values or {}).get(name, values[name])
+            if supplied:
+                source_values[SUPPLIED_KEY] = supplied
+            locked = set(row.locked_fields or []) | kept
             for name, value in values.items():
                 field_name = name.removesuffix("_id")
                 if field_name not in locked:

@@ -177,6 +177,12 @@ class LearningResource(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, help_text="Release date of an episode, video, article.")
     next_start_date = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Derived from runs.")
     view_count = models.PositiveIntegerField(default=0)
+    extra = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Imported values without a column of their own (e.g. enrolments, reviews, semester), as the "
+        "source gave them.",
+    )
 
     published = models.BooleanField(
         default=True, db_index=True, help_text="Published by the source and not hidden: what learners see."

@@ -431,6 +431,11 @@ POSTHOG_EVENT_S3_BUCKET = env.str("POSTHOG_EVENT_S3_BUCKET", default="")
 POSTHOG_EVENT_S3_PREFIX = env.str("POSTHOG_EVENT_S3_PREFIX", default="posthog/")
 POSTHOG_VIEW_WINDOW_DAYS = env.int("POSTHOG_VIEW_WINDOW_DAYS", default=30)
 POSTHOG_VIEW_EVENTS = env.list("POSTHOG_VIEW_EVENTS", default=["lrd_view", "lrd_open", "$pageview"])
+# Marketing pages: the full description of these catalogue sources' resources (of these types) is read from their
+# own web pages, at most MARKETING_PAGE_MAX_PAGES a run (empty list: the source is not configured).
+MARKETING_PAGE_SOURCES = env.list("MARKETING_PAGE_SOURCES", default=["xpro", "mitpe", "sloan"])
+MARKETING_PAGE_RESOURCE_TYPES = env.list("MARKETING_PAGE_RESOURCE_TYPES", default=["course", "program"])
+MARKETING_PAGE_MAX_PAGES = env.int("MARKETING_PAGE_MAX_PAGES", default=2000)
 
 
 def _json_object(name: str) -> dict:

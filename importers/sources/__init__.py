@@ -23,10 +23,11 @@ SOURCE_MODULES = [
     "sloan",
     "xpro",
     "youtube",
-    # Issue 18: PostHog views, MIT Climate articles, Sloan Executive Education news and webinars.
+    # Issue 18: PostHog views, MIT Climate articles, Sloan Executive Education news and webinars, marketing pages.
     "mit_climate",
     "posthog",
     "sloan_news",
+    "marketing_pages",
 ]
 
 for _module in SOURCE_MODULES:

@@ -176,6 +176,12 @@ class Source:
         """URLs, credentials and options read from django.conf.settings (never os.environ)."""
         return {}
 
+    def not_configured(self) -> str:
+        """Why `extract()` cannot fetch anything yet ("" when it can): a bucket, endpoint or key not set. A scheduled
+        run of such a source is skipped with this reason instead of failing (and alerting) every time; a run with
+        a given snapshot (file, upload, webhook body) still works."""
+        return ""
+
     def warn(self, message: str) -> None:
         """Record a non-fatal problem (a skipped record); the runner stores warnings on the ImportRun."""
         self.warnings.append(str(message))

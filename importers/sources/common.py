@@ -15,6 +15,8 @@ from html import escape, unescape
 from typing import Any
 from urllib.parse import quote, urljoin
 
+from django.utils.text import slugify
+
 from catalog.sanitize import clean_html
 from catalog.schemas import RejectedRecord, size_limit
 
@@ -489,6 +491,8 @@ MIT_DEPARTMENTS = {
 }
 _DEPARTMENT_CODES = {name.lower(): code for code, name in MIT_DEPARTMENTS.items()}
 _DEPARTMENT_CODES.update({"eecs": "6", "electrical engineering & computer science": "6", "sloan": "15"})
+_DEPARTMENT_SLUGS = {slugify(name): code for code, name in MIT_DEPARTMENTS.items()}
+_DEPARTMENT_SLUGS.update({"sloan-school-of-management": "15", "nuclear-engineering": "22", "resources": "RES"})
 
 
 def department(value: Any) -> dict | None:
@@ -500,6 +504,8 @@ def department(value: Any) -> dict | None:
     if text.upper() in MIT_DEPARTMENTS:
         return {"code": text.upper(), "name": MIT_DEPARTMENTS[text.upper()]}
     code = _DEPARTMENT_CODES.get(text.lower())
+    if code is None and (code := _DEPARTMENT_SLUGS.get(slugify(text))):
+        return {"code": code, "name": MIT_DEPARTMENTS[code]}  # a slug, e.g. OCW's "mechanical-engineering"
     return {"code": code or text[:32], "name": text}
 
 

@@ -39,6 +39,7 @@ from .catalog_mapping import Mapping, MappingError, Rule, is_mapping_document
 from .common import (
     clean_url,
     compact,
+    departments,
     html_description,
     json_items,
     language_code,
@@ -96,12 +97,33 @@ DEFAULT_MAPPING: dict[str, list[str]] = {
     "published": ["published", "is_published", "active", "is_active"],
     "published_at": ["published_timestamp", "published_at", "created", "release_date"],
     "resource_type": ["resource_type", "type"],
+    # Read only when a mapping names their column (no built-in candidates: "department" means many things).
+    "departments": [],
+    "semester": [],
 }
 MAPPING_DOCUMENTS = ("_mapping.yaml", "_mapping.yml", "_mapping.json")  # a snapshot's own mapping (--mapping)
-PREVIEW_FIELDS = {"price": "prices", "paid": "free", "currency": "prices", "time_commitment": "time_commitment"}
+PREVIEW_FIELDS = {
+    "price": "prices",
+    "paid": "free",
+    "currency": "prices",
+    "time_commitment": "time_commitment",
+    "semester": "runs",
+}
 FIELD_WARNINGS_SHOWN = 20  # per field; the rest are counted in one line
-LIST_FIELDS = ("topics", "keywords", "instructors", "languages", "course_numbers")
+LIST_FIELDS = ("topics", "keywords", "instructors", "languages", "course_numbers", "departments")
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+
+
+_TERM = re.compile(r"^(?P<term>.*?)[\s,]*(?P<year>(?:18|19|20|21)\d\d)?$")
+
+
+def term_of(text: str) -> tuple[str, int | None]:
+    """("Fall", 2012) from "Fall 2012", ("January IAP", 2005) from "January IAP 2005"; ("", None) from ""."""
+    match = _TERM.match(plain(text))
+    if not match:
+        return "", None
+    year = int(match["year"]) if match["year"] else None
+    return match["term"].strip()[:32], year
 
 
 def _norm(name: str) -> str:
@@ -283,6 +305,9 @@ class CSVCatalogSource(Source):
             "currency": "USD",
             "delimiter": "",
         }
+
+    def not_configured(self) -> str:
+        return "" if self.config.get("url") or self.config.get("path") else "set CSV_CATALOG_URL or CSV_CATALOG_PATH"
 
     def extract(self, http) -> Iterator[SnapshotDocument]:
         url, path = self.config.get("url"), self.config.get("path")
@@ -516,19 +541,20 @@ class CSVCatalogSource(Source):
         start_text = reader.text("start_date")
         start = date("start_date")
         published = self.flag(reader, "published")
+        term, term_year = term_of(reader.text("semester"))
         run = (
             compact(
                 {
-                    "run_id": f"{source_id}-{start_text}"[:255],
+                    "run_id": f"{source_id}-{start_text or slugify(reader.text('semester'))}"[:255],
                     "title": title,
                     "start_date": start,
                     "end_date": date("end_date"),
-                    "semester": semester_of(start),
-                    "year": year_of(start),
+                    "semester": term or semester_of(start),
+                    "year": term_year or year_of(start),
                     "prices": prices,
                 }
             )
-            if start
+            if start or term or term_year
             else None
         )
         languages, unknown_languages = [], []
@@ -566,6 +592,7 @@ class CSVCatalogSource(Source):
                 "image_url": clean_url(reader.text("image_url")),
                 "languages": unique(languages),
                 "course_numbers": unique(v[:64] for v in reader.values("course_numbers")),
+                "departments": departments(v[:255] for v in reader.values("departments")),
                 "keywords": unique(v[:128] for v in reader.values("keywords")),
                 "topics": unique(_topic(v) for v in reader.values("topics")),
                 "offered_by": {"name": offered_by} if offered_by else None,

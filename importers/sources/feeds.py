@@ -136,6 +136,9 @@ class NewsSource(Source):
 class RssFeedSource(NewsSource):
     """Any RSS 2.0 or Atom feed. Malformed XML keeps what feedparser recovers (with a warning)."""
 
+    def not_configured(self) -> str:
+        return "" if self.config.get("url") else f"set the feed URL of {self.name!r} in the admin or settings"
+
     def transform(self, snapshot: Snapshot) -> Iterator[dict]:
         for document in snapshot.documents:
             yield from self.parse_feed(document)

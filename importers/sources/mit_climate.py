@@ -60,6 +60,9 @@ class MitClimateArticles(Source):
     def default_config(cls) -> dict:
         return {"base_url": settings.MIT_CLIMATE_BASE_URL, "feed_urls": list(settings.MIT_CLIMATE_FEED_URLS)}
 
+    def not_configured(self) -> str:
+        return "" if [url for url in self.config.get("feed_urls") or [] if url] else "set MIT_CLIMATE_FEED_URLS"
+
     def extract(self, http) -> Iterator[SnapshotDocument]:
         urls = [url for url in self.config.get("feed_urls") or [] if url]
         if not urls:

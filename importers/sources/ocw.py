@@ -84,6 +84,11 @@ class OCWSource(Source):
 
     # --- extract ----------------------------------------------------------------------------------------
 
+    def not_configured(self) -> str:
+        if self.config.get("directory") or self.config.get("bucket"):
+            return ""
+        return "set OCW_S3_BUCKET (and OCW_S3_PREFIX) or OCW_COURSES_DIR"
+
     def extract(self, http) -> Iterator[SnapshotDocument]:
         if self.config.get("directory"):
             yield from self.documents_from_path(self.config["directory"])

@@ -110,11 +110,14 @@ class PostHogViews(Source):
             "events": list(settings.POSTHOG_VIEW_EVENTS),
         }
 
+    def not_configured(self) -> str:
+        return "" if self.config.get("bucket") else "set POSTHOG_EVENT_S3_BUCKET (and its prefix)"
+
     def extract(self, http) -> Iterator[SnapshotDocument]:
         from ..transports.s3 import S3Reader
 
-        if not self.config.get("bucket"):
-            raise ImportFetchError("PostHog views are not configured: set POSTHOG_EVENT_S3_BUCKET (and its prefix)")
+        if self.not_configured():
+            raise ImportFetchError(f"PostHog views are not configured: {self.not_configured()}")
         reader = S3Reader(self.config["bucket"])
         prefix = self.config.get("prefix") or ""
         since = timezone.now() - timedelta(days=int(self.config["window_days"]) + 1)

@@ -64,8 +64,13 @@ class SloanSource(Source):
             "client_secret": settings.SLOAN_API_CLIENT_SECRET,
         }
 
-    def extract(self, http) -> Iterator[SnapshotDocument]:
+    def not_configured(self) -> str:
         if not self.config.get("courses_url") or not self.config.get("runs_url"):
+            return "set SLOAN_API_URL and its OAuth2 credentials"
+        return ""
+
+    def extract(self, http) -> Iterator[SnapshotDocument]:
+        if self.not_configured():
             raise ImportFetchError("the Sloan API is not configured: set SLOAN_API_URL and its OAuth2 credentials")
         headers = {"Accept": "application/json"}
         if self.config.get("token_url"):

@@ -101,6 +101,9 @@ class SloanAuraSource(NewsSource):
     def default_config(cls) -> dict:
         return {"site_url": settings.SLOAN_EXEC_SITE_URL, "topics": [], **admin_config(getattr(cls, "name", ""))}
 
+    def not_configured(self) -> str:
+        return "" if self.config.get("site_url") else "set SLOAN_EXEC_SITE_URL"
+
     def site(self, path: str) -> str:
         return urljoin(self.config["site_url"].rstrip("/") + "/", path.lstrip("/")) if path else ""
 

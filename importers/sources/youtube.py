@@ -91,6 +91,9 @@ class YouTube(Source):
                 return
             seen.add(token)
 
+    def not_configured(self) -> str:
+        return "" if self.config.get("api_key") else "set YOUTUBE_API_KEY (the YouTube Data API needs a key)"
+
     def extract(self, http) -> Iterator[SnapshotDocument]:
         if not self.config.get("api_key"):
             raise ImportFetchError("YOUTUBE_API_KEY is not set; the YouTube Data API needs a key")

@@ -314,6 +314,16 @@ def test_real_catalogues_import_with_their_mapping(realdata, data, mapping, rows
     assert resources.count() == records
     assert not resources.filter(title__in=("NA", "N/A", "-")).exists()
     assert not any("Supplemental" in numbers for numbers in resources.values_list("course_numbers", flat=True))
+    # Derived values are stored where the API shows them: enrolment counts in `extra`, a certificate flag.
+    if data == "udemy_courses.csv":
+        banking = resources.get(source_id="1070968")
+        assert banking.extra == {"enrolments": 2147, "reviews": 23, "lectures": 51} and banking.certification
+    if data == "mit_ocw_courses_808.json":
+        d4m = resources.get(source_id="res-ll-005-d4m-signal-processing-on-databases-fall-2012")
+        assert list(d4m.departments.values_list("code", flat=True)) == ["RES"]
+        assert list(d4m.runs.values_list("semester", "year")) == [("Fall", 2012)]
+        assert resources.filter(departments__code="6").count() == 174  # electrical-engineering-and-computer-science
+        assert not resources.filter(departments=None).exists() and not resources.filter(runs=None).exists()
 
 
 @pytest.mark.realdata
@@ -349,6 +359,11 @@ def test_real_catalogue_spot_checks(realdata):
     assert d4m["topics"] == ["Computer Science > Data Mining"]
     assert d4m["url"] == "https://ocw.mit.edu/resources/res-ll-005-d4m-signal-processing-on-databases-fall-2012/"
     assert ocw["2-003sc-engineering-dynamics-fall-2011"]["course_numbers"] == ["2.003SC"]
+    assert ocw["2-003sc-engineering-dynamics-fall-2011"]["departments"] == [
+        {"code": "2", "name": "Mechanical Engineering"}
+    ]
+    assert d4m["runs"][0]["semester"] == "Fall" and d4m["runs"][0]["year"] == 2012
+    assert {r["runs"][0]["semester"] for r in ocw.values()} >= {"Fall", "Spring", "January IAP"}
     assert not any("Supplemental" in r.get("course_numbers", []) for r in ocw.values())
 
 

@@ -27,6 +27,7 @@ NEW_SOURCES = {
     "mit_climate": ("catalogue", "catalog.loader.load_resources", {"cron": "30 5 * * *"}),
     "sloan_news": ("news", "news.loader.load_feed_items", {"minutes": 180}),
     "sloan_webinars": ("news", "news.loader.load_feed_items", {"minutes": 720}),
+    "marketing_pages": ("catalogue", "catalog.loader.fields.load_field_records", {"cron": "0 9 * * *"}),
 }
 
 
@@ -91,3 +92,61 @@ def test_dry_runs_write_nothing_and_history_is_kept():
     again = run_import("mit_climate", file=str(FIXTURES / "mit_climate"), trigger="cli")
     assert (real.status, again.status) == ("succeeded", "skipped")  # unchanged snapshot
     assert ImportRun.objects.filter(source="mit_climate").count() == 3
+
+
+# --- sources that are not configured, and what --list says ---------------------------------------------------
+
+UNCONFIGURED = {
+    # source: (settings that leave it unconfigured, what the skip says)
+    "posthog_views": ({"POSTHOG_EVENT_S3_BUCKET": ""}, "set POSTHOG_EVENT_S3_BUCKET"),
+    "sloan": ({"SLOAN_API_URL": ""}, "set SLOAN_API_URL"),
+    "mit_climate": ({"MIT_CLIMATE_FEED_URLS": []}, "set MIT_CLIMATE_FEED_URLS"),
+    "marketing_pages": ({"MARKETING_PAGE_SOURCES": []}, "set MARKETING_PAGE_SOURCES"),
+    "csv_catalog": ({"CSV_CATALOG_URL": "", "CSV_CATALOG_PATH": ""}, "set CSV_CATALOG_URL or CSV_CATALOG_PATH"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNCONFIGURED))
+def test_scheduled_runs_of_an_unconfigured_source_are_skipped_quietly(
+    name, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+    from django.core.cache import cache
+
+    overrides, reason = UNCONFIGURED[name]
+    for setting, value in overrides.items():
+        setattr(settings, setting, value)
+    settings.IMPORT_ALERT_EMAILS = ["ops@example.org"]
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_import(name, trigger="schedule")
+    assert run.status == ImportRun.Status.SKIPPED
+    assert run.message.startswith("not configured: ") and reason in run.message
+    assert mail.outbox == []  # a skipped run alerts nobody
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = run_import(name, trigger="manual")  # an operator asking for it gets the failure and its reason
+    assert failed.status == ImportRun.Status.FAILED and reason in failed.message
+    assert len(mail.outbox) == 1
+    cache.clear()
+
+
+def test_a_scheduled_run_given_a_snapshot_is_not_skipped(settings):
+    settings.MIT_CLIMATE_FEED_URLS = []
+    stored = run_import("mit_climate", file=str(FIXTURES / "mit_climate"), trigger="cli").snapshot
+    run = run_import("mit_climate", snapshot_id=stored.pk, replay=True, trigger="schedule")
+    assert run.status == ImportRun.Status.SUCCEEDED, run.message
+
+
+def test_list_notes_unconfigured_sources_and_command_only_ones(settings):
+    settings.POSTHOG_EVENT_S3_BUCKET = ""
+    settings.MIT_CLIMATE_FEED_URLS = ["https://climate.example.org/api/explainers"]
+    ImportRun.objects.create(source="import_content", trigger="cli", status=ImportRun.Status.SUCCEEDED)
+    ImportRun.objects.create(source="retired_source", trigger="cli", status=ImportRun.Status.FAILED)
+    out = StringIO()
+    call_command("import", "--list", stdout=out)
+    text = out.getvalue()
+    lines = {line.split(":", 1)[0]: line for line in text.splitlines() if ": " in line and "│" not in line}
+    assert "not configured: set POSTHOG_EVENT_S3_BUCKET" in lines["posthog_views"]
+    assert "mit_climate" not in lines  # configured
+    assert lines["import_content"] == "import_content: run by manage.py import_content only (no schedule)"
+    assert lines["retired_source"] == "retired_source: not registered (removed?); its runs are kept"

@@ -25,6 +25,14 @@ from importers.schedules import describe, schedules_by_source
 from importers.snapshots import SnapshotStore
 from importers.sources.base import Snapshot, SnapshotDocument
 from importers.sources.catalog_mapping import MappingError, shown
+from importers.sources.content_archives import ARCHIVE_FILES_SOURCE
+
+# Sources registered only while their own command runs (no schedule, no admin entry): --list names the command.
+COMMAND_ONLY_SOURCES = {ARCHIVE_FILES_SOURCE: "import_content"}
+
+
+def _spec(spec: dict) -> str:
+    return f"cron {spec['cron']}" if spec.get("cron") else f"every {spec.get('minutes')} minutes"
 
 
 class _DropImporterTracebacks(logging.Filter):
@@ -234,6 +242,9 @@ class Command(BaseCommand):
                         console.print(f"  {label}", markup=False, highlight=False)
 
     def list_sources(self, console: Console) -> None:
+        """Every registered source with its schedule and last run, then the sources that ran but are not registered
+        (`import_content`'s is registered by its command only); below the table, why a source's scheduled runs are
+        skipped (not configured, switched off)."""
         schedules = schedules_by_source()
         last_runs = {}
         for run in ImportRun.objects.filter(dry_run=False).order_by("source", "-started_at", "-pk"):
@@ -241,17 +252,53 @@ class Command(BaseCommand):
         table = Table(title="Import sources")
         for column in ("source", "title", "kind", "schedule", "last run", "status", "changes", "next run"):
             table.add_column(column)
+        listed, notes = set(), []
         for cls in all_sources():
+            listed.add(cls.name)
             run = last_runs.get(cls.name)
             schedule = schedules.get(cls.name)
             table.add_row(
                 cls.name,
                 cls.title,
                 cls.kind,
-                describe(schedule) if schedule else f"{describe(None)} (default {cls.schedule()})",
+                describe(schedule) if schedule else f"{describe(None)} (default: {_spec(cls.schedule())})",
                 f"{run.started_at:%Y-%m-%d %H:%M}" if run else "never",
                 run.get_status_display() if run else "",
                 str(run.changes) if run else "",
                 f"{schedule.next_run:%Y-%m-%d %H:%M}" if schedule and schedule.next_run else "",
             )
+            if note := self.note(cls.name):
+                notes.append(f"{cls.name}: {note}")
+        for name, run in sorted(last_runs.items()):
+            if name in listed:
+                continue
+            command = COMMAND_ONLY_SOURCES.get(name)
+            notes.append(
+                f"{name}: run by manage.py {command} only (no schedule)"
+                if command
+                else f"{name}: not registered (removed?); its runs are kept"
+            )
+            table.add_row(
+                name,
+                "(command only)" if command else "(not registered)",
+                "",
+                "none",
+                f"{run.started_at:%Y-%m-%d %H:%M}",
+                run.get_status_display(),
+                str(run.changes),
+                "",
+            )
         console.print(table)
+        for note in notes:
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
+
+    @staticmethod
+    def note(name: str) -> str:
+        try:
+            source, overrides = configured_source(name)
+        except Exception:  # a source whose settings cannot be read: its runs say why
+            return ""
+        if overrides is not None and not overrides.enabled:
+            return "switched off in the admin"
+        reason = source.not_configured()
+        return f"not configured: {reason}" if reason else ""
