@@ -17,6 +17,8 @@ from .chunking import chunk_text
 from .encoders import Encoder, get_encoder
 from .stores import VectorPoint, VectorStore, chunk_point_id, get_vector_store
 
+# Far more than any encoder reads (MiniLM: 256 tokens, OpenAI: 8k): a bound on memory, not a cut of the text.
+RESOURCE_TEXT_CHARS = 20_000
 RESOURCES = "resources"
 CHUNKS = "chunks"
 FACET_FIELDS = (
@@ -62,14 +64,20 @@ def resource_payload(resource: LearningResource) -> dict:
 
 
 def resource_text(resource: LearningResource) -> str:
+    """The learner-facing text a resource is embedded from: title, summary, full description, topics, offeror and
+    instructors (the full description was dropped before; keeping it measured better, issue 14). The encoder
+    truncates to its own token limit, so the title and the summary always fit."""
+    summary = strip_tags(resource.description or "").strip()
+    full = strip_tags(resource.full_description or "").strip()
     parts = [
         resource.title,
+        summary,
+        full if full and full != summary else "",
         ", ".join(t.name for t in resource.topics.all()),
         resource.offered_by.name if resource.offered_by_id else "",
         ", ".join(i.full_name for i in resource.instructors.all()),
-        strip_tags(resource.description or resource.full_description),
     ]
-    return "\n".join(p for p in parts if p)[:4000]
+    return "\n".join(p for p in parts if p)[:RESOURCE_TEXT_CHARS]
 
 
 def ensure_collections(store: VectorStore, encoder: Encoder) -> bool:
