@@ -41,7 +41,7 @@ class QueryScore:
     kind: str = ""
     split: str = ""
     no_close_match: bool | None = None
-    answerable: bool = True  # some judged document has relevance > 0
+    answerable: bool = True  # some judged document has relevance >= ANSWERED
 
 
 @dataclass
@@ -129,6 +129,8 @@ class JudgedQuery:
 
 
 SPLITS = ("tune", "report")
+# A query is answerable when the catalogue holds a document judged at least this relevant (clearly useful).
+ANSWERED = 2
 
 
 def read_judged_queries(path: Path) -> dict[str, JudgedQuery]:
@@ -233,7 +235,7 @@ def evaluate(
                 kind=query.kind,
                 split=query.split,
                 no_close_match=flagged,
-                answerable=any(gain > 0 for gain in judged.values()),
+                answerable=any(gain >= ANSWERED for gain in judged.values()),
             )
         )
     return EvalReport(scores, mode)
