@@ -63,6 +63,9 @@ class SearchParams:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     mode: str = DEFAULT_MODE
+    # The learner chose the mode (a `mode` parameter): only then does falling back to keywords show a notice; the
+    # default hybrid mode falls back silently when vectors are unavailable (`mode_used` still says so).
+    mode_asked: bool = False
 
 
 @dataclass
@@ -149,6 +152,7 @@ def parse_params(data, *, strict: bool = False) -> SearchParams:
         errors["mode"] = f"unknown mode {str(mode)[:40]!r}; expected one of {', '.join(MODES)}"
         mode = DEFAULT_MODE
     params.mode = mode
+    params.mode_asked = bool(get_list("mode") and get_list("mode")[-1])
     params.page = get_int("page", 1, 1, 10**9)
     params.page_size = get_int("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     if strict and errors:
@@ -357,7 +361,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
         try:
             found = vector_search(params.mode, request, engine=engine, facets=facets)
         except VectorSearchUnavailable:
-            notice = VECTORS_UNAVAILABLE
+            notice = VECTORS_UNAVAILABLE if params.mode_asked or params.mode != DEFAULT_MODE else ""
         else:
             hits = public_hits(found.hits) if found.hits else []
             coverage = word_coverage(hits, request)

@@ -116,6 +116,12 @@ def embed_content_files(
     store, encoder = store or get_vector_store(), encoder or get_encoder()
     chunk_size = chunk_size or settings.EMBEDDING_CHUNK_TOKENS
     overlap = settings.EMBEDDING_CHUNK_OVERLAP if overlap is None else overlap
+    # Chunks are counted in the encoder's own tokens when it has them, and never longer than it reads (the local
+    # MiniLM truncates at 256 of its tokens: a 512-token cl100k chunk lost most of its text, issue 14).
+    tokens = encoder.chunk_tokens() if hasattr(encoder, "chunk_tokens") else None
+    if hasattr(encoder, "chunk_limit"):
+        chunk_size = min(chunk_size, encoder.chunk_limit())
+        overlap = min(overlap, chunk_size // 4)
     points: list[VectorPoint] = []
     texts: list[str] = []
     if files:
@@ -124,7 +130,7 @@ def embed_content_files(
         if not content_file.content:
             continue
         payload = resource_payload(content_file.resource)
-        for chunk in chunk_text(content_file.content, size=chunk_size, overlap=overlap):
+        for chunk in chunk_text(content_file.content, size=chunk_size, overlap=overlap, tokens=tokens):
             texts.append(chunk.text)
             points.append(
                 VectorPoint(
