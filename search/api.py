@@ -68,6 +68,7 @@ class SearchAPIView(APIView):
         "learning resources only (not news or pages) and "
         "compute totals and facets over their best 200 matches per ranking. When vectors are unavailable they "
         "answer with lexical results, `mode_used: lexical` and a `notice`. An empty `q` browses (lexically). "
+        "`no_close_match: true` means nothing matched well: `results` then hold only the nearest few. "
         "Facet counts for each facet apply the other facets' selections.",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="What to search for (up to 200 characters used)."),
@@ -106,6 +107,7 @@ class SearchAPIView(APIView):
             "mode": params.mode,
             "mode_used": result.mode_used,
             "notice": result.notice,
+            "no_close_match": bool(result.no_close_match),
             "results": result.hits,
             "facets": result.facets,
         }

@@ -55,6 +55,10 @@ class SearchResponseSerializer(serializers.Serializer):
         "hybrid search was unavailable (then `notice` says so).",
     )
     notice = serializers.CharField(allow_blank=True, help_text="Why the results differ from what was asked, if so.")
+    no_close_match = serializers.BooleanField(
+        help_text="Nothing in the catalogue is a good match: `results` are only the nearest few (at most 3), "
+        "shown as such."
+    )
     results = SearchHitSerializer(many=True)
     facets = FacetSerializer(many=True)
 
@@ -73,7 +77,10 @@ class ContentChunkSerializer(serializers.Serializer):
     content_file_id = serializers.IntegerField()
     file_title = serializers.CharField(allow_blank=True)
     chunk = serializers.IntegerField(help_text="The chunk's position in its file (0-based).")
-    text = serializers.CharField(help_text="The chunk's text (about 512 tokens, overlapping its neighbours).")
+    text = serializers.CharField(
+        help_text="The chunk's text (at most 512 tokens, and no more than the encoder reads; overlapping its "
+        "neighbours)."
+    )
     score = serializers.FloatField(help_text="Cosine similarity to the query (higher is closer).")
 
 
