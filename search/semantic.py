@@ -215,6 +215,7 @@ def hybrid_ranking(
     lexical = lexical_ranking(request, engine, filters)
     if evidence is not None:
         evidence["similarity"] = semantic[0].score if semantic else 0.0
+        evidence["capped"] = len(lexical) >= CANDIDATES or len(semantic) >= CANDIDATES
     fused = reciprocal_rank_fusion(
         [[str(pk) for pk in lexical], [str(c.resource_id) for c in semantic]], weights=HYBRID_WEIGHTS
     )
@@ -293,6 +294,9 @@ class VectorResults:
     hits: list[SearchHit]
     facet_counts: dict[str, dict[str, tuple[int, str]]]
     similarity: float = 0.0  # the best semantic match's cosine similarity (0 when none reached MIN_SCORE)
+    # A ranking filled its CANDIDATES: more resources match than were counted, so the total and the facet counts
+    # are estimates (the page and the API say "about").
+    capped: bool = False
 
 
 def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: bool = True) -> VectorResults:
@@ -313,6 +317,7 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
         found = semantic_ranking(vector, selected)
         if evidence is not None:
             evidence["similarity"] = found[0].score if found else 0.0
+            evidence["capped"] = len(found) >= CANDIDATES
         return found
 
     # One candidate set under every selection, and one per selected facet without that facet's selection.
@@ -344,7 +349,11 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
             if facet_counts:
                 counts[key] = facet_counts
     return VectorResults(
-        total=len(matching), hits=hits, facet_counts=counts, similarity=evidence.get("similarity", 0.0)
+        total=len(matching),
+        hits=hits,
+        facet_counts=counts,
+        similarity=evidence.get("similarity", 0.0),
+        capped=evidence.get("capped", False),
     )
 
 

@@ -40,8 +40,9 @@ class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField(allow_blank=True)
     count = serializers.IntegerField()
     count_capped = serializers.BooleanField(
-        help_text="True when the words matched more resources than are ranked: `count` then covers the best "
-        "matches only (the site shows “500+”)."
+        help_text="True when the words matched more resources than are ranked (500 for keywords, 200 per ranking "
+        "for hybrid and semantic search): `count` and the facet counts then cover the best matches only and are "
+        "estimates (the site shows “about 500+” and “about” on each count)."
     )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()

@@ -81,7 +81,8 @@ class SearchPage:
     # when an empty query browsed.
     mode_used: str = "lexical"
     notice: str = ""
-    # The query matched more than the engine ranks: `total` counts its best matches only (shown as "500+").
+    # The query matched more than the engine (or each ranking of hybrid and semantic search) ranks: `total` and the
+    # facet counts cover its best matches only, and the page and the API say "about" (`count_capped`).
     total_capped: bool = False
     # Nothing is a good match (calibrated on the unanswerable queries of the real judged set): the page and the API
     # say so, and the hits are only the nearest few (`params.page_size` is not honoured). None when not judged
@@ -379,6 +380,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
                 took_ms=(time.perf_counter() - started) * 1000,
                 mode_used=params.mode,
                 no_close_match=no_close_match,
+                total_capped=found.capped and not no_close_match,
                 similarity=found.similarity,
                 word_coverage=coverage,
             )

@@ -35,7 +35,7 @@ CATALOGUES = [
 ]
 # The reporting half's nDCG@10 over its answerable queries, as measured when the set was committed
 # (bench/RESULTS.md, "Search quality on real catalogues"); a change that loses more than TOLERANCE fails.
-COMMITTED = {"hybrid": 0.893, "lexical": 0.831}
+COMMITTED = {"hybrid": 0.903, "lexical": 0.830}
 TOLERANCE = 0.02
 APPS = ("catalog", "importers", "search", "news")
 

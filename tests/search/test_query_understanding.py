@@ -237,3 +237,28 @@ def test_an_institution_keeps_its_keyword_precision(courses):
     page = lexical("yale")
     assert titles(page) == ["Moral foundations of politics"]
     assert page.no_close_match is False
+
+
+# --- Estimated numbers say "about" --------------------------------------------------------------------------
+
+
+def test_estimated_totals_and_facet_counts_say_about(client, db, monkeypatch):
+    from search.engines import get_engine, postings
+
+    monkeypatch.setattr(postings, "MAX_CANDIDATES", 5)
+    monkeypatch.setattr(postings, "PER_TERM", 5)
+    topic = TopicFactory(name="Physics", slug="physics")
+    for n in range(12):
+        CourseFactory(title=f"Physics {n}", topics=[topic])
+    from search.documents import all_documents
+
+    get_engine("database").rebuild(all_documents())
+    data = client.get("/api/v1/search/", {"q": "physics", "mode": "lexical"}).json()
+    assert data["count"] == 5 and data["count_capped"] is True
+    html = client.get("/search/", {"q": "physics", "mode": "lexical"}).content.decode()
+    assert "about 5+ results" in " ".join(html.split())
+    assert '<span class="count">about 5<span' in html
+    monkeypatch.setattr(postings, "MAX_CANDIDATES", 500)
+    monkeypatch.setattr(postings, "PER_TERM", 500)
+    html = client.get("/search/", {"q": "physics", "mode": "lexical"}).content.decode()
+    assert "about" not in html.split("search-results")[0].split("<main")[-1]
