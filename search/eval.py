@@ -18,10 +18,10 @@ from django.db.models import Q
 
 from catalog.models import LearningResource
 
+from . import semantic
 from .service import SearchParams, run_search
 from .text import STOPWORDS, normalise, tokens
 from .vectors.index import RESOURCES
-from .vectors.stores import get_vector_store
 
 
 class EvalFileError(ValueError):
@@ -192,7 +192,7 @@ def sync_vectors() -> None:
     """Bring this process's vector replica up to date first: a replica far behind catches up in the background,
     and searches meanwhile fall back to lexical, which would score the wrong mode."""
     try:
-        store = get_vector_store()
+        store = semantic.get_vector_store()  # the store searches use (tests may swap it)
         if hasattr(store, "sync"):
             store.sync(RESOURCES)
     except Exception:  # no vectors at all: the searches fall back and the report counts the fallbacks

@@ -20,6 +20,7 @@ from search.documents import all_documents, document_count
 from search.engines import get_engine
 from search.eval import evaluate, read_judged_queries, read_qrels
 from search.service import DEFAULT_MODE
+from search.vectors import index as vector_index
 from search.vectors.encoders import get_encoder
 from search.vectors.index import CHUNKS, RESOURCES, embed_resources, ensure_collections, public_resources
 from search.vectors.stores import EmbeddedVectorStore
@@ -72,7 +73,9 @@ def real_catalogue(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
         marks = _high_water_marks()
         store = EmbeddedVectorStore(Path(tmp_path_factory.mktemp("vectors")))
+        # Searches, the evaluation's replica sync and the removal of deleted resources all use this store.
         patch.setattr(semantic, "get_vector_store", lambda: store)
+        patch.setattr(vector_index, "get_vector_store", lambda: store)
         try:
             for data, mapping in CATALOGUES:
                 call_command(
@@ -89,12 +92,13 @@ def real_catalogue(django_db_setup, django_db_blocker, tmp_path_factory):
             get_engine("database").rebuild(all_documents(), total=document_count())
             ensure_collections(store, encoder)
             embed_resources(list(public_resources()), store=store, encoder=encoder)
+            store.sync(RESOURCES)  # else the first searches find the replica catching up and fall back
             yield store
         finally:
+            _remove_rows_added_since(marks)
             store.drop(RESOURCES)
             store.drop(CHUNKS)
             store.close()
-            _remove_rows_added_since(marks)
             get_engine("database").rebuild(all_documents(), total=document_count())
 
 
