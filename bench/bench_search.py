@@ -2,7 +2,7 @@
 """Benchmark search latency (p50/p95 of typical faceted queries) at 1k, 10k and 100k resources, with the
 database engine and with a naive `icontains` search over the same rows.
 
-    .venv/bin/python bench/bench_search.py [--sizes 1000,10000,100000] [--repeat 3]
+    .venv/bin/python bench/bench_search.py [--sizes 1000,10000,100000] [--repeat 3] [--hybrid]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_search .venv/bin/python bench/bench_search.py
 
 Runs on a scratch database (Django's test database for the configured DATABASE_URL), migrated, then dropped.
@@ -198,13 +198,43 @@ def measure(func, repeat: int) -> tuple[float, float]:
 def engine_search(q: str, filters: dict):
     from search.service import SearchParams, run_search
 
-    run_search(SearchParams(q=q, filters=filters))
+    run_search(SearchParams(q=q, filters=filters, mode="lexical"))
+
+
+def hybrid_search(q: str, filters: dict):
+    from search.service import SearchParams, run_search
+
+    page = run_search(SearchParams(q=q, filters=filters, mode="hybrid"))
+    if page.mode_used != "hybrid":
+        raise SystemExit(f"hybrid search fell back to {page.mode_used} for {q!r}: {page.notice}")
+
+
+def embed_catalogue() -> float:
+    """Embed every generated resource (local encoder, configured store) and sync this process's replica."""
+    from search.vectors.encoders import get_encoder
+    from search.vectors.index import RESOURCES, embed_resources, ensure_collections, public_resources
+    from search.vectors.stores import get_vector_store
+
+    started = time.perf_counter()
+    store, encoder = get_vector_store(), get_encoder()
+    ensure_collections(store, encoder)
+    resources = list(public_resources())
+    for start in range(0, len(resources), 512):
+        embed_resources(resources[start : start + 512], store=store, encoder=encoder)
+    if hasattr(store, "sync"):
+        store.sync(RESOURCES)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000", help="catalogue sizes (default 1000,10000,100000)")
     parser.add_argument("--repeat", type=int, default=3, help="passes over the query set per measurement")
+    parser.add_argument(
+        "--hybrid",
+        action="store_true",
+        help="also embed the catalogue and measure hybrid search (the default mode) against keywords",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     connection, old_name = setup_scratch_database()
@@ -234,6 +264,15 @@ def main() -> None:
                 f"icontains p50 {n50:8.1f} ms p95 {n95:8.1f} ms | {n50 / p50:5.1f}x faster",
                 flush=True,
             )
+            if args.hybrid:
+                embedded = embed_catalogue()
+                hybrid_search("warm up", {})
+                h50, h95 = measure(hybrid_search, args.repeat)
+                print(
+                    f"  {size:>7} resources (embedded {embedded:5.1f}s): hybrid p50 {h50:7.1f} ms p95 {h95:7.1f} ms | "
+                    f"hybrid / keywords p50 {h50 / p50:4.1f}x (target <= 2x)",
+                    flush=True,
+                )
         first, last = results[0], results[-1]
         print(f"  p50 at {last[0]} = {last[1] / first[1]:.1f}x p50 at {first[0]} (target <= 3x)")
         print(f"  p95 at {last[0]} = {last[2] / first[2]:.1f}x p95 at {first[0]}")

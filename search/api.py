@@ -61,12 +61,14 @@ class SearchAPIView(APIView):
     @extend_schema(
         operation_id="search",
         summary="Search resources, pages and news",
-        description="`mode=lexical` (default) matches any of the words (ranked by how many and where: title, then "
+        description="`mode=hybrid` (default) fuses the keyword and the meaning rankings (reciprocal rank fusion). "
+        "`mode=lexical` matches any of the words (ranked by how many and where: title, then "
         "topics, instructors and offeror, then description, then content files), tolerates typos, expands "
-        "synonyms. `mode=semantic` ranks resources by meaning (embedding similarity), `mode=hybrid` fuses both "
-        "rankings (reciprocal rank fusion); these two cover learning resources only (not news or pages) and "
+        "synonyms. `mode=semantic` ranks resources by meaning (embedding similarity); semantic and hybrid cover "
+        "learning resources only (not news or pages) and "
         "compute totals and facets over their best 200 matches per ranking. When vectors are unavailable they "
         "answer with lexical results, `mode_used: lexical` and a `notice`. An empty `q` browses (lexically). "
+        "`no_close_match: true` means nothing matched well: `results` then hold only the nearest few. "
         "Facet counts for each facet apply the other facets' selections.",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, description="What to search for (up to 200 characters used)."),
@@ -74,7 +76,7 @@ class SearchAPIView(APIView):
                 "mode",
                 OpenApiTypes.STR,
                 enum=list(MODES),
-                description="lexical (default, keywords), semantic (meaning) or hybrid (both).",
+                description="hybrid (default, keywords and meaning), lexical (keywords) or semantic (meaning).",
             ),
             OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: relevance."),
             OpenApiParameter("page", OpenApiTypes.INT, description="1-based; pages past the end are empty."),
@@ -105,6 +107,7 @@ class SearchAPIView(APIView):
             "mode": params.mode,
             "mode_used": result.mode_used,
             "notice": result.notice,
+            "no_close_match": bool(result.no_close_match),
             "results": result.hits,
             "facets": result.facets,
         }

@@ -1,19 +1,27 @@
 """The search quality harness: run a judged query set against the current engine, in one search mode (lexical,
 semantic or hybrid), and compute nDCG@10, recall@20, MRR and the zero-result rate.
 
-queries.tsv: `query_id <TAB> query text` (a header line starting with "query_id" or "#" is skipped).
+queries.tsv: `query_id <TAB> query text [<TAB> kind [<TAB> split]]` (a header line starting with "query_id" or "#"
+             is skipped). `kind` groups queries in the report (topic1, question, typo, noanswer...); `split` is
+             `tune` or `report` (the half used to set weights and thresholds, and the half that gives the figure).
 qrels.tsv:   `query_id <TAB> document <TAB> relevance` where document is `source:source_id` of a resource
              (e.g. `demo:course-000012`) or an index key (`page:5`), and relevance is 0–3 (graded).
 """
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db.models import Q
+
 from catalog.models import LearningResource
 
+from . import semantic
 from .service import SearchParams, run_search
+from .text import STOPWORDS, normalise, tokens
+from .vectors.index import RESOURCES
 
 
 class EvalFileError(ValueError):
@@ -30,6 +38,10 @@ class QueryScore:
     results: int
     retrieved: list[str] = field(default_factory=list)
     mode_used: str = "lexical"
+    kind: str = ""
+    split: str = ""
+    no_close_match: bool | None = None
+    answerable: bool = True  # some judged document has relevance >= ANSWERED
 
 
 @dataclass
@@ -61,6 +73,39 @@ class EvalReport:
     def zero_result_rate(self) -> float:
         return sum(1 for score in self.scores if score.results == 0) / len(self.scores) if self.scores else 0.0
 
+    @property
+    def answerable_zero_results(self) -> int:
+        """Answerable queries (some judged document relevant) that got no result at all."""
+        return sum(1 for score in self.scores if score.answerable and score.results == 0)
+
+    def subset(self, *, kind: str | None = None, split: str | None = None, answerable: bool | None = None):
+        """The report restricted to one kind and/or split (and/or to answerable or unanswerable queries)."""
+        return EvalReport(
+            [
+                score
+                for score in self.scores
+                if (kind is None or score.kind == kind)
+                and (split is None or score.split == split)
+                and (answerable is None or score.answerable == answerable)
+            ],
+            self.mode,
+        )
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(dict.fromkeys(score.kind for score in self.scores))
+
+    def no_close_match_accuracy(self) -> tuple[int, int, int, int]:
+        """(unanswerable flagged, unanswerable, answerable flagged, answerable) by `SearchPage.no_close_match`."""
+        unanswerable = [score for score in self.scores if not score.answerable]
+        answerable = [score for score in self.scores if score.answerable]
+        return (
+            sum(1 for score in unanswerable if score.no_close_match),
+            len(unanswerable),
+            sum(1 for score in answerable if score.no_close_match),
+            len(answerable),
+        )
+
 
 def _rows(path: Path, columns: int):
     try:
@@ -76,8 +121,34 @@ def _rows(path: Path, columns: int):
             yield number, [cell.strip() for cell in row]
 
 
+@dataclass(frozen=True)
+class JudgedQuery:
+    text: str
+    kind: str = ""
+    split: str = ""
+
+
+SPLITS = ("tune", "report")
+# A query is answerable when the catalogue holds a document judged at least this relevant (clearly useful).
+ANSWERED = 2
+
+
+def read_judged_queries(path: Path) -> dict[str, JudgedQuery]:
+    """query_id → JudgedQuery (kind and split are empty when the file has no such columns)."""
+    queries = {}
+    for number, row in _rows(Path(path), 2):
+        kind = row[2] if len(row) > 2 else ""
+        split = row[3] if len(row) > 3 else ""
+        if split and split not in SPLITS:
+            raise EvalFileError(f"{path}, line {number}: split must be one of {', '.join(SPLITS)}, got {split!r}")
+        if row[0] in queries:
+            raise EvalFileError(f"{path}, line {number}: query id {row[0]!r} repeats an earlier line")
+        queries[row[0]] = JudgedQuery(row[1], kind, split)
+    return queries
+
+
 def read_queries(path: Path) -> dict[str, str]:
-    return {row[0]: row[1] for _, row in _rows(Path(path), 2)}
+    return {query_id: query.text for query_id, query in read_judged_queries(path).items()}
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -117,20 +188,106 @@ def _document_names(hits) -> list[str]:
     return [names.get(hit.object_id, hit.key) if hit.kind == "resource" else hit.key for hit in hits]
 
 
+def sync_vectors() -> None:
+    """Bring this process's vector replica up to date first: a replica far behind catches up in the background,
+    and searches meanwhile fall back to lexical, which would score the wrong mode."""
+    try:
+        store = semantic.get_vector_store()  # the store searches use (tests may swap it)
+        if hasattr(store, "sync"):
+            store.sync(RESOURCES)
+    except Exception:  # no vectors at all: the searches fall back and the report counts the fallbacks
+        return
+
+
 def evaluate(
-    queries: dict[str, str],
+    queries: dict[str, str | JudgedQuery],
     qrels: dict[str, dict[str, int]],
     depth: int = 20,
     wrap=None,
     mode: str = "lexical",
 ) -> EvalReport:
     """Search each query in `mode` (no facets, no highlights) and score its top `depth` results; `wrap` may add
-    progress."""
+    progress. `mode="baseline"` ranks with `baseline_ranking` instead of the search service."""
+    if mode in ("semantic", "hybrid"):
+        sync_vectors()
     scores = []
     items = list(queries.items())
-    for query_id, text in wrap(items) if wrap else items:
-        result = run_search(SearchParams(q=text, page_size=depth, mode=mode), facets=False, highlight=False)
-        retrieved = _document_names(result.hits)
-        ndcg, recall, rr = score_ranking(retrieved, qrels.get(query_id, {}))
-        scores.append(QueryScore(query_id, text, ndcg, recall, rr, result.total, retrieved, result.mode_used))
+    for query_id, query in wrap(items) if wrap else items:
+        query = query if isinstance(query, JudgedQuery) else JudgedQuery(query)
+        judged = qrels.get(query_id, {})
+        if mode == "baseline":
+            retrieved, total, mode_used, flagged = baseline_ranking(query.text, depth), None, "baseline", None
+        else:
+            result = run_search(SearchParams(q=query.text, page_size=depth, mode=mode), facets=False, highlight=False)
+            retrieved, total, mode_used = _document_names(result.hits), result.total, result.mode_used
+            flagged = getattr(result, "no_close_match", None)
+        ndcg, recall, rr = score_ranking(retrieved, judged)
+        scores.append(
+            QueryScore(
+                query_id,
+                query.text,
+                ndcg,
+                recall,
+                rr,
+                len(retrieved) if total is None else total,
+                retrieved,
+                mode_used,
+                kind=query.kind,
+                split=query.split,
+                no_close_match=flagged,
+                answerable=any(gain >= ANSWERED for gain in judged.values()),
+            )
+        )
     return EvalReport(scores, mode)
+
+
+# --- A plain baseline and judgment pools -------------------------------------------------------------------
+
+
+def baseline_ranking(text: str, depth: int = 20) -> list[str]:
+    """A plain reference system for pooling: public resources whose title contains query words (case-insensitive
+    substring), ranked by how many distinct words match, then by the shorter title. No stemming, synonyms, typo
+    fixes or weights: what a site search without a search engine does."""
+    words = [word for word in tokens(text) if word not in STOPWORDS] or tokens(text)
+    if not words:
+        return []
+    condition = Q()
+    for word in words:
+        condition |= Q(title__icontains=word)
+    rows = LearningResource.objects.public().filter(condition).values_list("source", "source_id", "title")
+    scored = []
+    for source, source_id, title in rows:
+        lowered = normalise(title)
+        matched = sum(1 for word in words if word in lowered)
+        scored.append((-matched, len(title), title, f"{source}:{source_id}"))
+    scored.sort()
+    return [name for *_, name in scored[:depth]]
+
+
+POOL_MODES = ("lexical", "semantic", "hybrid", "baseline")
+
+
+def pool(queries: dict[str, JudgedQuery], depth: int = 20, modes=POOL_MODES, wrap=None) -> dict[str, dict[str, set]]:
+    """query_id → {document: the modes that retrieved it in their top `depth`}: the documents to judge."""
+    pooled: dict[str, dict[str, set]] = {query_id: {} for query_id in queries}
+    for mode in modes:
+        report = evaluate(queries, {}, depth=depth, wrap=wrap, mode=mode)
+        for score in report.scores:
+            for name in score.retrieved[:depth]:
+                pooled[score.query_id].setdefault(name, set()).add(mode)
+    return pooled
+
+
+def document_titles(names: Iterable[str]) -> dict[str, str]:
+    """`source:source_id` → title, for the resources among `names`."""
+    wanted: dict[str, set[str]] = {}
+    for name in names:
+        source, _, source_id = name.partition(":")
+        wanted.setdefault(source, set()).add(source_id)
+    titles = {}
+    for source, ids in wanted.items():
+        for source_id, title in LearningResource.objects.filter(source=source, source_id__in=ids).values_list(
+            "source_id", "title"
+        ):
+            titles[f"{source}:{source_id}"] = title
+    return titles

@@ -40,8 +40,9 @@ class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField(allow_blank=True)
     count = serializers.IntegerField()
     count_capped = serializers.BooleanField(
-        help_text="True when the words matched more resources than are ranked: `count` then covers the best "
-        "matches only (the site shows “500+”)."
+        help_text="True when the words matched more resources than are ranked (500 for keywords, 200 per ranking "
+        "for hybrid and semantic search): `count` and the facet counts then cover the best matches only and are "
+        "estimates (the site shows “about 500+” and “about” on each count)."
     )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
@@ -55,6 +56,10 @@ class SearchResponseSerializer(serializers.Serializer):
         "hybrid search was unavailable (then `notice` says so).",
     )
     notice = serializers.CharField(allow_blank=True, help_text="Why the results differ from what was asked, if so.")
+    no_close_match = serializers.BooleanField(
+        help_text="Nothing in the catalogue is a good match: `results` are only the nearest few (at most 3), "
+        "shown as such."
+    )
     results = SearchHitSerializer(many=True)
     facets = FacetSerializer(many=True)
 
@@ -73,7 +78,10 @@ class ContentChunkSerializer(serializers.Serializer):
     content_file_id = serializers.IntegerField()
     file_title = serializers.CharField(allow_blank=True)
     chunk = serializers.IntegerField(help_text="The chunk's position in its file (0-based).")
-    text = serializers.CharField(help_text="The chunk's text (about 512 tokens, overlapping its neighbours).")
+    text = serializers.CharField(
+        help_text="The chunk's text (at most 512 tokens, and no more than the encoder reads; overlapping its "
+        "neighbours)."
+    )
     score = serializers.FloatField(help_text="Cosine similarity to the query (higher is closer).")
 
 

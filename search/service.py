@@ -16,15 +16,19 @@ from catalog.models import LearningResource, Topic
 from .documents import public_feed_item_ids, public_page_ids
 from .engines import SORTS, FacetOption, FacetResult, SearchHit, SearchRequest, get_engine
 from .engines.database import dialect_for
+from .engines.postings import analyse
 from .facets import FACET_KEYS, FACETS
 from .models import SearchTerm, Synonym
-from .text import STOPWORDS, clean_query, tokens
+from .text import STOPWORDS, clean_query, content_words, is_question, tokens
 
 MODES = {
     "lexical": "Keywords",
     "semantic": "Meaning",
     "hybrid": "Keywords and meaning",
 }
+# Hybrid search is the default on the page and the API: it beat both of its parts on the real judged set
+# (search/eval/real, bench/RESULTS.md).
+DEFAULT_MODE = "hybrid"
 VECTORS_UNAVAILABLE = "Searching by meaning is not available right now, so these results match your keywords."
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -34,6 +38,13 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_OPTIONS_SHOWN = 30
 SYNONYM_CACHE_SECONDS = 60
+# "No close match" thresholds, set on the tuning half of the real judged set (search/eval/real): a query has a close
+# match when one of its best hits shows at least MATCH_COVERAGE of its words or the best semantic match reaches
+# MATCH_SIMILARITY (all-MiniLM-L6-v2 cosine).
+MATCH_COVERAGE = 0.6
+MATCH_SIMILARITY = 0.5
+# With no close match, the page shows this many nearest hits (labelled as such) instead of a long list of weak ones.
+NEAREST_SHOWN = 3
 
 
 class SearchParameterError(ValueError):
@@ -51,7 +62,10 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
-    mode: str = "lexical"
+    mode: str = DEFAULT_MODE
+    # The learner chose the mode (a `mode` parameter): only then does falling back to keywords show a notice; the
+    # default hybrid mode falls back silently when vectors are unavailable (`mode_used` still says so).
+    mode_asked: bool = False
 
 
 @dataclass
@@ -67,8 +81,17 @@ class SearchPage:
     # when an empty query browsed.
     mode_used: str = "lexical"
     notice: str = ""
-    # The query matched more than the engine ranks: `total` counts its best matches only (shown as "500+").
+    # The query matched more than the engine (or each ranking of hybrid and semantic search) ranks: `total` and the
+    # facet counts cover its best matches only, and the page and the API say "about" (`count_capped`).
     total_capped: bool = False
+    # Nothing is a good match (calibrated on the unanswerable queries of the real judged set): the page and the API
+    # say so, and the hits are only the nearest few (`params.page_size` is not honoured). None when not judged
+    # (an empty query browses).
+    no_close_match: bool | None = None
+    # The evidence behind `no_close_match`: the best semantic similarity (None in lexical mode) and the largest
+    # share of the query's words that one of the best hits shows (`word_coverage`).
+    similarity: float | None = None
+    word_coverage: float = 0.0
 
     @property
     def num_pages(self) -> int:
@@ -125,11 +148,12 @@ def parse_params(data, *, strict: bool = False) -> SearchParams:
         errors["sort"] = f"unknown sort {str(sort)[:40]!r}; expected one of {', '.join(SORTS)}"
         sort = "relevance"
     params.sort = sort
-    mode = (get_list("mode") or ["lexical"])[-1] or "lexical"
+    mode = (get_list("mode") or [DEFAULT_MODE])[-1] or DEFAULT_MODE
     if mode not in MODES:
         errors["mode"] = f"unknown mode {str(mode)[:40]!r}; expected one of {', '.join(MODES)}"
-        mode = "lexical"
+        mode = DEFAULT_MODE
     params.mode = mode
+    params.mode_asked = bool(get_list("mode") and get_list("mode")[-1])
     params.page = get_int("page", 1, 1, 10**9)
     params.page_size = get_int("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     if strict and errors:
@@ -203,12 +227,15 @@ def typo_corrections(terms: list[str]) -> dict[str, str]:
 def build_request(params: SearchParams, *, facets: bool = True, highlight: bool = True) -> tuple[SearchRequest, str]:
     """The engine request for `params`, and the "did you mean" text (empty when nothing was corrected)."""
     all_tokens = tokens(params.q)[: MAX_TERMS * 2]
-    terms = [token for token in all_tokens if token not in STOPWORDS][:MAX_TERMS] or all_tokens[:MAX_TERMS]
+    if is_question(params.q, all_tokens):
+        terms = content_words(all_tokens)[:MAX_TERMS]
+    else:
+        terms = [token for token in all_tokens if token not in STOPWORDS][:MAX_TERMS] or all_tokens[:MAX_TERMS]
     corrections = typo_corrections(terms) if terms else {}
-    expansions = synonym_expansions(all_tokens) + [fix for fix in corrections.values() if fix not in terms]
-    for fix in list(corrections.values()):
-        expansions += [extra for extra in synonym_expansions([fix]) if extra not in expansions]
-    did_you_mean = " ".join(corrections.get(token, token) for token in all_tokens) if corrections else ""
+    corrected = [corrections.get(token, token) for token in all_tokens]
+    synonyms = synonym_expansions(corrected)
+    expansions = synonyms + [fix for fix in corrections.values() if fix not in terms]
+    did_you_mean = " ".join(corrected) if corrections else ""
     page = min(params.page, MAX_PAGE + 1)
     request = SearchRequest(
         text=params.q,
@@ -220,8 +247,19 @@ def build_request(params: SearchParams, *, facets: bool = True, highlight: bool 
         limit=params.page_size,
         facets=facets,
         highlight=highlight,
+        meaning_text=meaning_text(params.q, corrections, synonyms),
     )
     return request, did_you_mean
+
+
+def meaning_text(text: str, corrections: dict[str, str], synonyms: list[str]) -> str:
+    """What semantic search embeds: the query as typed with its typos corrected, and the words its synonyms add
+    in brackets ("ml" → "ml (machine learning)"), so every mode searches for the same thing."""
+    if corrections:
+        text = " ".join(corrections.get(word, word) for word in tokens(text)) if text else text
+    if synonyms:
+        text = f"{text} ({' '.join(synonyms)})"
+    return text
 
 
 # --- Running a search ----------------------------------------------------------------------------
@@ -271,6 +309,44 @@ def label_facets(counts: dict[str, dict[str, tuple[int, str]]], filters: dict[st
     return results
 
 
+COVERAGE_HITS = 10
+
+
+def word_coverage(hits: list[SearchHit], request: SearchRequest) -> float:
+    """The largest share of the query's words (stemmed; a word's typo fix or synonyms count for it) that one of the
+    first COVERAGE_HITS hits shows: its title, offeror, instructors, topics and course numbers."""
+    if not request.terms or not hits:
+        return 0.0
+    words = [set(analyse(term)) for term in request.terms]
+    words = [stems for stems in words if stems]
+    if not words:
+        return 0.0
+    expansions = set(analyse(" ".join(request.expansions)))
+    best = 0.0
+    for hit in hits[:COVERAGE_HITS]:
+        display = hit.display or {}
+        shown = [hit.title, display.get("offeror", ""), *display.get("instructors", []), *display.get("topics", [])]
+        title = set(analyse(" ".join([*shown, *display.get("course_numbers", [])])))
+        held = sum(1 for stems in words if stems & title)
+        if held < len(words) and expansions & title:
+            held += 1
+        best = max(best, held / len(words))
+    return best
+
+
+def judge_close_match(similarity: float | None, coverage: float) -> bool:
+    """No close match: no best hit shows most of the query's words, and (when known) nothing is close in
+    meaning."""
+    if coverage >= MATCH_COVERAGE:
+        return False
+    return similarity is None or similarity < MATCH_SIMILARITY
+
+
+def nearest(hits: list[SearchHit], params: SearchParams) -> list[SearchHit]:
+    """The nearest few hits shown when nothing is a close match: on the first page only."""
+    return hits[:NEAREST_SHOWN] if params.page == 1 else []
+
+
 def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = True, engine=None) -> SearchPage:
     """Search with `params` on the configured engine (or `engine`), in `params.mode`: lexical, or semantic or
     hybrid through `search.semantic` (which falls back to lexical, with a notice, when vectors are unavailable)."""
@@ -286,31 +362,49 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
         try:
             found = vector_search(params.mode, request, engine=engine, facets=facets)
         except VectorSearchUnavailable:
-            notice = VECTORS_UNAVAILABLE
+            notice = VECTORS_UNAVAILABLE if params.mode_asked or params.mode != DEFAULT_MODE else ""
         else:
             hits = public_hits(found.hits) if found.hits else []
+            coverage = word_coverage(hits, request)
+            total = max(found.total - (len(found.hits) - len(hits)), 0)
+            no_close_match = judge_close_match(found.similarity, coverage) if hits else True
+            if no_close_match:
+                hits, total = nearest(hits, params), min(total, NEAREST_SHOWN)
             return SearchPage(
                 params=params,
                 request=request,
-                total=max(found.total - (len(found.hits) - len(hits)), 0),
+                total=total,
                 hits=hits,
                 facets=label_facets(found.facet_counts, params.filters) if facets else [],
                 did_you_mean=did_you_mean,
                 took_ms=(time.perf_counter() - started) * 1000,
                 mode_used=params.mode,
+                no_close_match=no_close_match,
+                total_capped=found.capped and not no_close_match,
+                similarity=found.similarity,
+                word_coverage=coverage,
             )
     results = engine.search(request)
     hits = public_hits(results.hits) if results.hits else []
+    coverage = word_coverage(hits, request)
+    total = max(results.total - (len(results.hits) - len(hits)), 0)
+    no_close_match = None
+    if not request.is_browse:
+        no_close_match = judge_close_match(None, coverage) if hits else True
+        if no_close_match:
+            hits, total = nearest(hits, params), min(total, NEAREST_SHOWN)
     return SearchPage(
         params=params,
         request=request,
-        total=max(results.total - (len(results.hits) - len(hits)), 0),
+        total=total,
         hits=hits,
         facets=label_facets(results.facet_counts, params.filters) if facets else [],
         did_you_mean=did_you_mean or results.did_you_mean,
         took_ms=(time.perf_counter() - started) * 1000,
         notice=notice,
         total_capped=results.total_capped,
+        no_close_match=no_close_match,
+        word_coverage=coverage,
     )
 
 

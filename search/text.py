@@ -60,6 +60,138 @@ STOPWORDS = frozenset(
     }
 )
 
+# A query opening with one of these (or holding a "?") is a question: its question and filler words are dropped
+# from the keyword terms so that "how do I start learning to code" searches "code" and not every title with "start"
+# or "do" in it. Semantic search still embeds the whole question (the encoder reads questions well).
+QUESTION_OPENERS = frozenset(
+    {
+        "how",
+        "what",
+        "where",
+        "why",
+        "when",
+        "which",
+        "who",
+        "can",
+        "could",
+        "should",
+        "would",
+        "do",
+        "does",
+        "is",
+        "are",
+        "i",
+        "im",
+        "any",
+        "best",
+        "whats",
+        "wheres",
+        "hows",
+    }
+)
+QUESTION_FILLER = frozenset(
+    {
+        "how",
+        "what",
+        "where",
+        "why",
+        "when",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "can",
+        "could",
+        "should",
+        "would",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "i",
+        "im",
+        "me",
+        "my",
+        "we",
+        "us",
+        "you",
+        "your",
+        "there",
+        "some",
+        "any",
+        "anything",
+        "something",
+        "someone",
+        "thing",
+        "things",
+        "way",
+        "ways",
+        "best",
+        "good",
+        "learn",
+        "start",
+        "started",
+        "starting",
+        "begin",
+        "beginning",
+        "know",
+        "knowing",
+        "about",
+        "want",
+        "need",
+        "get",
+        "getting",
+        "become",
+        "becoming",
+        "work",
+        "works",
+        "working",
+        "find",
+        "make",
+        "use",
+        "using",
+        "really",
+        "much",
+        "many",
+        "like",
+        "go",
+        "going",
+        "take",
+        "taking",
+        "whats",
+        "wheres",
+        "hows",
+        "course",
+        "courses",
+        "class",
+        "classes",
+    }
+)
+# "learning" is filler in "how do I start learning to code" but the subject in "machine learning": it is dropped
+# only when the word before it is itself dropped.
+FILLER_AFTER_FILLER = frozenset({"learning", "studying", "study", "understand", "understanding", "teach"})
+
+
+def is_question(text: str, words: list[str]) -> bool:
+    return "?" in text or bool(words and words[0] in QUESTION_OPENERS and len(words) >= 3)
+
+
+def content_words(words: list[str]) -> list[str]:
+    """A question's words without its question words, fillers and stop words (all of them when none is left)."""
+    kept = []
+    dropped_before = True
+    for word in words:
+        drop = word in STOPWORDS or word in QUESTION_FILLER or (word in FILLER_AFTER_FILLER and dropped_before)
+        if not drop:
+            kept.append(word)
+        dropped_before = drop
+    return kept or [word for word in words if word not in STOPWORDS] or words
+
+
 # Private-use characters mark highlights inside engine output; the text is escaped before they become <mark>.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from .engines import SORTS, SearchUnavailable
 from .facets import FACET_KEYS
-from .service import MODES, SearchParams, parse_params, run_search
+from .service import DEFAULT_MODE, MODES, SearchParams, parse_params, run_search
 
 
 def _query_string(params: SearchParams, **changes) -> str:
@@ -15,7 +15,7 @@ def _query_string(params: SearchParams, **changes) -> str:
     filters = changes.pop("filters", params.filters)
     values = {"q": params.q, "mode": params.mode, "sort": params.sort, "page": params.page, **changes}
     pairs = [(key, value) for key, value in values.items() if value not in ("", None)]
-    if values.get("mode") == "lexical":
+    if values.get("mode") == DEFAULT_MODE:
         pairs = [(key, value) for key, value in pairs if key != "mode"]
     if values.get("sort") == "relevance":
         pairs = [(key, value) for key, value in pairs if key != "sort"]

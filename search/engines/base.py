@@ -60,6 +60,9 @@ class SearchRequest:
     limit: int = 20
     facets: bool = True
     highlight: bool = True
+    # What semantic search embeds: the query with typos corrected and synonyms spelled out ("ml" → "ml (machine
+    # learning)"); empty means `text`.
+    meaning_text: str = ""
 
     @property
     def all_terms(self) -> list[str]:

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Substr
 
 from ..models import SearchDocument, SearchFacetValue, SearchTerm
-from ..text import marked_to_html, vocabulary
+from ..text import edit_distance, marked_to_html, vocabulary
 from . import postings
 from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults
 
@@ -93,26 +93,36 @@ class SQLiteDialect(Dialect):
         return sql, [self.fts_query(terms, prefix_last, "AND")], "(-bm25(search_fts))", []
 
     def typo_candidates(self, cursor, term):
-        from ..text import edit_distance
-
-        limit = 1 if len(term) <= 5 else 2
-        candidates = []
-        for word, frequency in _vocabulary_by_length(cursor, term, limit):
-            distance = edit_distance(term, word, limit)
-            if distance <= limit:
-                candidates.append((word, distance, frequency))
-        candidates.sort(key=lambda item: (item[1], -item[2]))
-        return [(word, distance) for word, distance, _ in candidates[:3]]
+        return _closest_terms(term, _vocabulary_by_length(cursor, term, 1 if len(term) <= 5 else 2))
 
 
-def _vocabulary_by_length(cursor, term: str, spread: int):
-    # Typos rarely change the first letter (or swap the first two); this keeps the scan small.
+def _vocabulary_by_length(cursor, term: str, spread: int, *, portable: bool = False):
+    # Typos rarely change the first letter (or swap the first two); this keeps the scan small. SQLite reads a
+    # range of its term index; PostgreSQL's collation does not order "\uffff" last, so it compares prefixes.
+    if portable:
+        condition = "(substr(term, 1, 1) = %s OR substr(term, 1, 2) = %s)"
+        prefixes = [term[0], term[1::-1]]
+    else:
+        condition = "(term >= %s AND term < %s OR term >= %s AND term < %s)"
+        prefixes = [term[0], term[0] + "\uffff", term[1::-1], term[1::-1] + "\uffff"]
     cursor.execute(
-        f"SELECT term, frequency FROM {TERM_TABLE} WHERE (term >= %s AND term < %s OR term >= %s AND term < %s) "
-        "AND length(term) BETWEEN %s AND %s",
-        [term[0], term[0] + "\uffff", term[1::-1], term[1::-1] + "\uffff", len(term) - spread, len(term) + spread],
+        f"SELECT term, frequency FROM {TERM_TABLE} WHERE {condition} AND length(term) BETWEEN %s AND %s",
+        [*prefixes, len(term) - spread, len(term) + spread],
     )
     return cursor.fetchall()
+
+
+def _closest_terms(term: str, vocabulary) -> list[tuple[str, int]]:
+    """The three closest words of `vocabulary` ((word, frequency) rows) within the edit-distance limit of `term`
+    (1 up to five letters, else 2), by distance then frequency: (word, distance)."""
+    limit = 1 if len(term) <= 5 else 2
+    candidates = []
+    for word, frequency in vocabulary:
+        distance = edit_distance(term, word, limit)
+        if distance <= limit:
+            candidates.append((word, distance, frequency))
+    candidates.sort(key=lambda item: (item[1], -item[2], item[0]))
+    return [(word, distance) for word, distance, _ in candidates[:3]]
 
 
 class PostgresDialect(Dialect):
@@ -151,21 +161,10 @@ class PostgresDialect(Dialect):
         return sql, [self.ts_query(terms, prefix_last)], "ts_rank(d.search_vector, tq.q, 1)", []
 
     def typo_candidates(self, cursor, term):
-        from ..text import edit_distance
-
-        limit = 1 if len(term) <= 5 else 2
-        cursor.execute(
-            f"SELECT term, frequency FROM {TERM_TABLE} WHERE term %% %s "
-            "ORDER BY similarity(term, %s) DESC, frequency DESC LIMIT 20",
-            [term, term],
-        )
-        candidates = []
-        for word, frequency in cursor.fetchall():
-            distance = edit_distance(term, word, limit)
-            if distance <= limit:
-                candidates.append((word, distance, frequency))
-        candidates.sort(key=lambda item: (item[1], -item[2]))
-        return [(word, distance) for word, distance, _ in candidates[:3]]
+        # The same candidates as SQLite's: a pg_trgm pre-filter (`term % 'pyhton'`, threshold 0.3) dropped real
+        # corrections ("python" is 0.273 from "pyhton"), so the two databases disagreed. The scan is of the
+        # vocabulary words that share the first letter (or the swapped first two) and are about as long.
+        return _closest_terms(term, _vocabulary_by_length(cursor, term, 1 if len(term) <= 5 else 2, portable=True))
 
 
 BROWSE_VERSION_KEY = "search:browse:version"

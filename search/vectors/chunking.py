@@ -79,8 +79,29 @@ def split_sections(text: str) -> list[tuple[str, str]]:
     return result
 
 
-def chunk_text(text: str, *, size: int = 512, overlap: int = 64) -> list[Chunk]:
-    """Cut `text` into chunks of at most `size` tokens.
+class SpanTokens:
+    """Counts and cuts text with another tokenizer (the encoder's own): `spans(text)` gives each token's (start,
+    end) characters, and pieces are cut from the original text, so chunks keep their case and spacing."""
+
+    def __init__(self, spans):
+        self.spans = spans
+        self._text = ""
+        self._spans: list[tuple[int, int]] = []
+
+    def encode(self, text: str, disallowed_special=()) -> list[int]:
+        spans = [span for span in self.spans(text) if span[1] > span[0]]
+        self._text, self._spans = text, spans
+        return list(range(len(spans)))  # token positions stand for the tokens: decode() cuts by them
+
+    def decode(self, positions: list[int]) -> str:
+        if not positions:
+            return ""
+        return self._text[self._spans[positions[0]][0] : self._spans[positions[-1]][1]]
+
+
+def chunk_text(text: str, *, size: int = 512, overlap: int = 64, tokens=None) -> list[Chunk]:
+    """Cut `text` into chunks of at most `size` tokens (of `tokens`, e.g. the encoder's `SpanTokens`; cl100k by
+    default).
 
     Headings are split on first, and small neighbouring sections are packed together; a section longer than
     `size` is cut by tokens with `overlap` tokens repeated between consecutive pieces. Each chunk starts with its
@@ -88,7 +109,7 @@ def chunk_text(text: str, *, size: int = 512, overlap: int = 64) -> list[Chunk]:
     """
     if size <= 0 or not 0 <= overlap < size:
         raise ValueError("chunk size must be positive and overlap smaller than size")
-    encoding = cl100k()
+    encoding = tokens or cl100k()
     chunks: list[Chunk] = []
     pending: list[str] = []
     pending_tokens = 0
@@ -113,14 +134,17 @@ def chunk_text(text: str, *, size: int = 512, overlap: int = 64) -> list[Chunk]:
             pending_tokens += len(tokens)
             continue
         flush()
-        body_tokens = encoding.encode(body, disallowed_special=())
         prefix = encoding.encode(f"{heading}\n", disallowed_special=()) if heading else []
+        body_tokens = encoding.encode(body, disallowed_special=())
         step = size - len(prefix) - overlap
         if step <= 0:  # an absurdly long heading: drop it from the pieces
             prefix, step = [], size - overlap
         for start in range(0, len(body_tokens), step):
-            piece = prefix + body_tokens[start : start + size - len(prefix)]
-            chunks.append(Chunk(len(chunks), encoding.decode(piece), len(piece), heading))
+            body_piece = body_tokens[start : start + size - len(prefix)]
+            piece_text = encoding.decode(body_piece)
+            if prefix:
+                piece_text = f"{heading}\n{piece_text}"
+            chunks.append(Chunk(len(chunks), piece_text, len(prefix) + len(body_piece), heading))
             if start + size - len(prefix) >= len(body_tokens):
                 break
     flush()

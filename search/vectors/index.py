@@ -17,6 +17,8 @@ from .chunking import chunk_text
 from .encoders import Encoder, get_encoder
 from .stores import VectorPoint, VectorStore, chunk_point_id, get_vector_store
 
+# Far more than any encoder reads (MiniLM: 256 tokens, OpenAI: 8k): a bound on memory, not a cut of the text.
+RESOURCE_TEXT_CHARS = 20_000
 RESOURCES = "resources"
 CHUNKS = "chunks"
 FACET_FIELDS = (
@@ -62,14 +64,20 @@ def resource_payload(resource: LearningResource) -> dict:
 
 
 def resource_text(resource: LearningResource) -> str:
+    """The learner-facing text a resource is embedded from: title, summary, full description, topics, offeror and
+    instructors (the full description was dropped before; keeping it measured better, issue 14). The encoder
+    truncates to its own token limit, so the title and the summary always fit."""
+    summary = strip_tags(resource.description or "").strip()
+    full = strip_tags(resource.full_description or "").strip()
     parts = [
         resource.title,
+        summary,
+        full if full and full != summary else "",
         ", ".join(t.name for t in resource.topics.all()),
         resource.offered_by.name if resource.offered_by_id else "",
         ", ".join(i.full_name for i in resource.instructors.all()),
-        strip_tags(resource.description or resource.full_description),
     ]
-    return "\n".join(p for p in parts if p)[:4000]
+    return "\n".join(p for p in parts if p)[:RESOURCE_TEXT_CHARS]
 
 
 def ensure_collections(store: VectorStore, encoder: Encoder) -> bool:
@@ -108,6 +116,12 @@ def embed_content_files(
     store, encoder = store or get_vector_store(), encoder or get_encoder()
     chunk_size = chunk_size or settings.EMBEDDING_CHUNK_TOKENS
     overlap = settings.EMBEDDING_CHUNK_OVERLAP if overlap is None else overlap
+    # Chunks are counted in the encoder's own tokens when it has them, and never longer than it reads (the local
+    # MiniLM truncates at 256 of its tokens: a 512-token cl100k chunk lost most of its text, issue 14).
+    tokens = encoder.chunk_tokens() if hasattr(encoder, "chunk_tokens") else None
+    if hasattr(encoder, "chunk_limit"):
+        chunk_size = min(chunk_size, encoder.chunk_limit())
+        overlap = min(overlap, chunk_size // 4)
     points: list[VectorPoint] = []
     texts: list[str] = []
     if files:
@@ -116,7 +130,7 @@ def embed_content_files(
         if not content_file.content:
             continue
         payload = resource_payload(content_file.resource)
-        for chunk in chunk_text(content_file.content, size=chunk_size, overlap=overlap):
+        for chunk in chunk_text(content_file.content, size=chunk_size, overlap=overlap, tokens=tokens):
             texts.append(chunk.text)
             points.append(
                 VectorPoint(

@@ -49,12 +49,49 @@ def test_search_eval_prints_the_metrics(db, tmp_path):
     qrels = tmp_path / "qrels.tsv"
     qrels.write_text(f"q1\tdemo:{course.source_id}\t3\nq2\tdemo:poetry-1\t1\n")
     out = StringIO()
-    call_command("search_eval", str(queries), str(qrels), "--per-query", stdout=out, stderr=StringIO())
+    call_command(
+        "search_eval", str(queries), str(qrels), "--per-query", "--mode", "lexical", stdout=out, stderr=StringIO()
+    )
     text = out.getvalue()
-    assert "nDCG@10:          0.500" in text
-    assert "recall@20:        0.500" in text
-    assert "MRR:              0.500" in text
-    assert "zero-result rate: 0.500" in text
+    assert "lexical   nDCG@10 0.500   recall@20 0.500   MRR 0.500   zero-result rate 0.500" in text
+
+
+def test_search_eval_reports_per_kind_split_and_mode_and_writes_pools(db, tmp_path):
+    algebra = CourseFactory(title="Linear algebra", source="demo", source_id="la-1")
+    CourseFactory(title="Poetry of the sea", source="demo", source_id="poetry-1")
+    call_command("search_rebuild", "--no-progress", stdout=StringIO())
+    queries = tmp_path / "queries.tsv"
+    queries.write_text(
+        "query_id\tquery\tkind\tsplit\n"
+        "q1\tlinear algebra\ttopic2\treport\n"
+        "q2\tpoetry\ttopic1\ttune\n"
+        "q3\tsourdough baking\tnoanswer\treport\n"
+    )
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text(f"q1\tdemo:{algebra.source_id}\t3\nq2\tdemo:poetry-1\t2\nq3\tdemo:poetry-1\t0\n")
+    out = StringIO()
+    call_command(
+        "search_eval",
+        str(queries),
+        str(qrels),
+        "--mode",
+        "lexical",
+        "--mode",
+        "baseline",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    text = out.getvalue()
+    assert "lexical   nDCG@10" in text and "baseline  nDCG@10" in text
+    for row in ["topic2", "topic1", "report", "tune", "No close match"]:
+        assert row in text
+    out = StringIO()
+    call_command("search_eval", str(queries), str(qrels), "--mode", "lexical", "--split", "tune", stdout=out)
+    assert "queries: 1" in out.getvalue()
+    pool = tmp_path / "pool.tsv"
+    call_command("search_eval", str(queries), "--pool", str(pool), stdout=StringIO(), stderr=StringIO())
+    rows = [line.split("\t") for line in pool.read_text().splitlines()[1:]]
+    assert rows[0][:2] == ["q1", "demo:la-1"] and "baseline" in rows[0][2] and rows[0][3] == "Linear algebra"
 
 
 def test_search_eval_reports_bad_files(db, tmp_path):
@@ -66,3 +103,6 @@ def test_search_eval_reports_bad_files(db, tmp_path):
         call_command("search_eval", str(queries), str(qrels))
     with pytest.raises(CommandError, match="cannot be read"):
         call_command("search_eval", str(tmp_path / "missing.tsv"), str(qrels))
+    queries.write_text("q1\tlinear algebra\ttopic\thalf\n")
+    with pytest.raises(CommandError, match=r"queries.tsv, line 1: split must be one of tune, report"):
+        call_command("search_eval", str(queries), str(qrels))
