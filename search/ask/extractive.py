@@ -3,6 +3,7 @@ with the best matching resources and their passages, labelled "extractive", in t
 
 from dataclasses import dataclass, field
 
+from ..text import tokens
 from .citations import RetrievalSet, Source
 from .tools import COVERAGE_MIN, Filters, coverage, filters_from_question, search_passages, search_resources
 
@@ -29,6 +30,8 @@ def question_filters(question: str, previous: list[str]) -> Filters:
         earlier = filters_from_question(" ".join([*previous[-2:], question]))
         earlier.query = " ".join(dict.fromkeys(earlier.query.split()))
         return earlier
+    if not filters.query:
+        filters.query = " ".join(tokens(question))
     return filters
 
 

@@ -182,7 +182,7 @@ def filters_from_question(question: str) -> Filters:
     if len(types) == 1:
         filters.resource_type = types.pop()
     keywords = [word for word in words if word not in QUESTION_WORDS and word not in STOPWORDS]
-    filters.query = " ".join(keywords) or " ".join(words)
+    filters.query = " ".join(keywords)  # may be empty: the caller decides (a follow-up, or the words as typed)
     return filters
 
 

@@ -5,6 +5,8 @@ tool call for a resource that does not exist), and prompt injection in imported 
 import json
 import time
 
+from django.core.cache import cache
+
 import pytest
 
 from catalog.factories import CourseFactory
@@ -19,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def standin(settings):
+    cache.clear()  # the token budget lives in the cache
     server = ChatStandIn().start()
     settings.ASK_MODEL = "standin-1"
     settings.ASK_BASE_URL = server.url
@@ -93,7 +96,11 @@ def test_streams_text_after_a_search_tool_call_and_cites_only_what_retrieval_ret
     # Streaming, tools offered, settings applied.
     first = standin.requests[0]
     assert first["stream"] is True and first["model"] == "standin-1"
-    assert {tool["function"]["name"] for tool in first["tools"]} == {"search_resources", "search_content", "get_resource"}
+    assert {tool["function"]["name"] for tool in first["tools"]} == {
+        "search_resources",
+        "search_content",
+        "get_resource",
+    }
     message = AskMessage.objects.get(conversation=conversation)
     assert message.answer == answer and message.citations == citations and message.dropped_citations == 1
     assert message.prompt_tokens == 90 and message.completion_tokens == 30 and message.mode == "model"
@@ -166,7 +173,10 @@ def test_malformed_tool_arguments_are_answered_with_an_error_the_model_can_corre
 def test_a_tool_call_for_a_resource_that_does_not_exist_is_not_citable(standin, catalogue):
     hidden = CourseFactory(title="Hidden course", hidden=True)
     standin.queue(
-        tool_reply(("get_resource", json.dumps({"resource_id": 999999})), ("get_resource", json.dumps({"resource_id": hidden.pk}))),
+        tool_reply(
+            ("get_resource", json.dumps({"resource_id": 999999})),
+            ("get_resource", json.dumps({"resource_id": hidden.pk})),
+        ),
         text_reply(f"See [R999999] and [R{hidden.pk}]."),
     )
     _, events = run("tell me about course 999999")
