@@ -86,12 +86,18 @@ def ask(
     *,
     context: AskContext | None = None,
     client: ChatClient | None = None,
+    extractive: bool = False,
+    trace: dict | None = None,
 ) -> Iterator[Event]:
-    """Answer `question` in `conversation` (already saved), recording an AskMessage whatever happens."""
+    """Answer `question` in `conversation` (already saved), recording an AskMessage whatever happens.
+
+    `extractive=True` answers without the model even when one is configured; `trace`, when given, receives the ids
+    of every resource retrieval returned (`trace["retrieved"]`), for the evaluation command."""
     context = context or AskContext()
     started = time.monotonic()
     history = previous_messages(conversation)
-    use_model = bool(settings.ASK_MODEL) and budget_left()
+    use_model = bool(settings.ASK_MODEL) and not extractive and budget_left()
+    trace = trace if trace is not None else {}
     message = AskMessage(conversation=conversation, question=question[:MAX_QUESTION_CHARS])
     message.mode = "model" if use_model else "extractive"
     message.model = settings.ASK_MODEL if use_model else ""
@@ -102,9 +108,11 @@ def ask(
     parts: list[str] = []
     try:
         if use_model:
-            yield from _model_turn(message, history, client, parts, deadline=started + settings.ASK_TOTAL_TIMEOUT)
+            yield from _model_turn(
+                message, history, client, parts, trace, deadline=started + settings.ASK_TOTAL_TIMEOUT
+            )
         else:
-            yield from _extractive_turn(message, history, parts)
+            yield from _extractive_turn(message, history, parts, trace)
     except ProviderError as error:
         message.error = str(error)[:500]
         yield Event("error", {"message": f"{error}. The answer was stopped.", "conversation_id": str(conversation.pk)})
@@ -138,8 +146,9 @@ def ask(
         )
 
 
-def _extractive_turn(message: AskMessage, history: list[AskMessage], parts: list[str]) -> Iterator[Event]:
+def _extractive_turn(message: AskMessage, history: list[AskMessage], parts: list[str], trace: dict) -> Iterator[Event]:
     result = extractive_answer(message.question, [item.question for item in history])
+    trace["retrieved"] = list(result.retrieved.sources)
     for line in result.lines:
         parts.append(line)
         yield Event("delta", {"text": line})
@@ -169,10 +178,17 @@ def _seeded(history: list[AskMessage]) -> RetrievalSet:
 
 
 def _model_turn(
-    message: AskMessage, history: list[AskMessage], client: ChatClient | None, parts: list[str], *, deadline: float
+    message: AskMessage,
+    history: list[AskMessage],
+    client: ChatClient | None,
+    parts: list[str],
+    trace: dict,
+    *,
+    deadline: float,
 ) -> Iterator[Event]:
     client = client or ChatClient()
     retrieved = _seeded(history)
+    trace["retrieved"] = retrieved.sources.keys()  # a live view: filled in as the tools run
     citations = CitationFilter(retrieved)
     messages: list[dict] = [{"role": "system", "content": SYSTEM_PROMPT}]
     for item in history:
