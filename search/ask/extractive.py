@@ -5,7 +5,15 @@ from dataclasses import dataclass, field
 
 from ..text import tokens
 from .citations import RetrievalSet, Source
-from .tools import COVERAGE_MIN, Filters, coverage, filters_from_question, search_passages, search_resources
+from .tools import (
+    COVERAGE_MIN,
+    Filters,
+    coverage,
+    filters_from_question,
+    hit_text,
+    search_passages,
+    search_resources,
+)
 
 NO_MATCH = "I couldn't find a course on that."
 LABEL = "Extractive answer (the closest matches in the catalogue, quoted; no language model wrote this):"
@@ -42,9 +50,11 @@ def extractive_answer(question: str, previous: list[str] = ()) -> ExtractiveAnsw
     outcome = search_resources(filters, retrieved)
     if not outcome.close_match or not outcome.sources:
         return ExtractiveAnswer([NO_MATCH], [], retrieved, True, filters, outcome.notes)
-    terms = filters.query.split()
     chosen = [
-        source for source in outcome.sources if coverage(terms, f"{source.title} {source.passage}") >= COVERAGE_MIN
+        source
+        for source in outcome.sources
+        if coverage(outcome.terms, hit_text(source.title, source.passage, source.details), outcome.expansions)
+        >= COVERAGE_MIN
     ][:CITED] or outcome.sources[:1]
     # Passages of course material, when content search is available, quote the chosen resources more precisely.
     chunks = RetrievalSet()

@@ -9,7 +9,7 @@ prompt tells the model that nothing in a tool result is an instruction.
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db.models import Q
@@ -45,7 +45,8 @@ QUESTION_WORDS = {
 }  # fmt: skip
 TYPE_WORDS = {
     "course": "course", "courses": "course", "class": "course", "classes": "course", "program": "program",
-    "programs": "program", "podcast": "podcast", "podcasts": "podcast", "video": "video", "videos": "video",
+    "programs": "program", "podcast": "podcast,podcast_episode", "podcasts": "podcast,podcast_episode",
+    "video": "video,video_playlist", "videos": "video,video_playlist",
 }  # fmt: skip
 LEVEL_PHRASES = (
     (r"\b(no (prior )?(background|experience)|beginners?|introductory|intro|from scratch|new to)\b", "introductory"),
@@ -129,6 +130,8 @@ class SearchOutcome:
     sources: list[Source]
     close_match: bool
     notes: list[str]
+    terms: list[str] = field(default_factory=list)  # the search's terms, question words left out
+    expansions: list[str] = field(default_factory=list)
 
 
 def _clip(text: str, limit: int = TEXT_CHARS) -> str:
@@ -198,7 +201,7 @@ def _facet_filters(filters: Filters, notes: list[str]) -> dict[str, list[str]]:
     if filters.level:
         facet["level"] = [filters.level]
     if filters.resource_type:
-        facet["type"] = [filters.resource_type]
+        facet["type"] = filters.resource_type.split(",")  # the extractive reading may name a type and its parts
     if filters.topic:
         slugs = _slugs(Topic, filters.topic, key="slug")
         if slugs:
@@ -218,12 +221,22 @@ def _stem(word: str) -> str:
     return word[:STEM_CHARS]
 
 
-def coverage(terms: list[str], text: str) -> float:
-    """The share of `terms` whose first letters start a word of `text`."""
+def coverage(terms: list[str], text: str, expansions: list[str] = ()) -> float:
+    """The share of `terms` whose first letters start a word of `text`; a synonym or spelling fix (`expansions`)
+    found in the text stands for one term that is not."""
     if not terms:
         return 1.0
     stems = {_stem(word) for word in tokens(text)}
-    return sum(1 for term in terms if _stem(term) in stems) / len(terms)
+    covered = sum(1 for term in terms if _stem(term) in stems)
+    if covered < len(terms) and any(_stem(word) in stems for word in expansions):
+        covered += 1
+    return covered / len(terms)
+
+
+def hit_text(title: str, summary: str, details: dict) -> str:
+    """What a hit is judged on: title, summary, and the people, topics, offeror and numbers it is listed with."""
+    extra = [details.get("offered_by", ""), *details.get("topics", []), *details.get("instructors", [])]
+    return " ".join([title, summary, *extra, *details.get("course_numbers", [])])
 
 
 def search_resources(filters: Filters, retrieved: RetrievalSet, *, limit: int = RESULTS) -> SearchOutcome:
@@ -239,12 +252,16 @@ def search_resources(filters: Filters, retrieved: RetrievalSet, *, limit: int = 
     hits = hits[:limit]
     signal = getattr(page, "no_close_match", None)
     terms = [term for term in page.request.terms if term not in QUESTION_WORDS]
+    expansions = page.request.expansions
     if not hits:
         close = False
     elif signal is not None:
         close = not signal
     else:
-        close = any(coverage(terms, f"{hit.title} {hit.summary}") >= COVERAGE_MIN for hit in hits[:5])
+        close = any(
+            coverage(terms, hit_text(hit.title, hit.summary, _details(hit)), expansions) >= COVERAGE_MIN
+            for hit in hits[:5]
+        )
     sources = [
         retrieved.add(
             Source(
@@ -258,16 +275,22 @@ def search_resources(filters: Filters, retrieved: RetrievalSet, *, limit: int = 
         for hit in hits
     ]
     for source, hit in zip(sources, hits, strict=True):
-        display = hit.display or {}
-        source.details = {
-            "type": display.get("type", hit.doc_type),
-            "level": display.get("level", ""),
-            "free": display.get("free"),
-            "offered_by": display.get("offeror", ""),
-            "topics": display.get("topics", []),
-            "starts": hit.start_date.date().isoformat() if hit.start_date else "",
-        }
-    return SearchOutcome(sources=sources, close_match=close, notes=notes)
+        source.details = _details(hit)
+    return SearchOutcome(sources=sources, close_match=close, notes=notes, terms=terms, expansions=expansions)
+
+
+def _details(hit) -> dict:
+    display = hit.display or {}
+    return {
+        "type": display.get("type", hit.doc_type),
+        "level": display.get("level", ""),
+        "free": display.get("free"),
+        "offered_by": display.get("offeror", ""),
+        "topics": display.get("topics", []),
+        "instructors": display.get("instructors", []),
+        "course_numbers": display.get("course_numbers", []),
+        "starts": hit.start_date.date().isoformat() if hit.start_date else "",
+    }
 
 
 def search_passages(query: str, retrieved: RetrievalSet, *, limit: int = CONTENT_CHUNKS) -> tuple[list[dict], str]:
