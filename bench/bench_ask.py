@@ -168,13 +168,17 @@ Target: first streamed byte ≤ 1 s.
 
 
 def append_results(row: str) -> None:
+    """Add `row` to the Ask section's table (created at the end of RESULTS.md the first time)."""
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if "## Ask, extractive path" not in text:
         text = text.rstrip("\n") + "\n" + HEADER
-    text = text.rstrip("\n") + "\n" + row[:-1] + f" {stamp} |\n"
-    path.write_text(text)
+    lines = text.rstrip("\n").split("\n")
+    section = next(i for i, line in enumerate(lines) if line.startswith("## Ask, extractive path"))
+    last_row = max(i for i, line in enumerate(lines) if i > section and line.startswith("|"))
+    lines.insert(last_row + 1, f"{row} {stamp} |")
+    path.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
