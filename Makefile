@@ -81,8 +81,20 @@ format: ## Format and autofix with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+.PHONY: browser-deps
+browser-deps: ## Install Debian's chromium for the browser tests (apt-get, as root or with sudo) when it is missing
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$LEARNHUB_CHROMIUM" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get install -y -qq chromium >/dev/null || { sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; }; \
+	else echo "The browser tests need Debian's chromium: apt-get install chromium (as root), or set LEARNHUB_CHROMIUM"; exit 1; fi; \
+	echo "Installed $$(chromium --version)"
+
+.PHONY: test-browser
+test-browser: install-dev browser-deps ## Run the browser tests alone (Playwright + chromium, tests/browser/)
+	$(VENV)/bin/pytest tests/browser $(PYTEST_ARGS)
+
 .PHONY: test
-test: install-dev lint ## Install with dev dependencies, lint, run the test suite
+test: install-dev browser-deps lint ## Install with dev dependencies and chromium, lint, run the test suite
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: bench

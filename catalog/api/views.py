@@ -22,6 +22,7 @@ from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import PublicCacheMixin
 
 from .filters import ResourceFilterSet, ResourceOrderingFilter
+from .representations import representations
 from .serializers import (
     DepartmentListSerializer,
     LearningResourceDetailSerializer,
@@ -103,7 +104,12 @@ class ResourceViewSetBase(
 
     @extend_schema(parameters=[FIELDS_PARAMETER])
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        # The page is chosen on ids and `updated_at` alone; the representations come from the cache
+        # (catalog.api.representations), the misses loaded with everything the serializer reads.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.select_related(None).prefetch_related(None).only("pk", "updated_at"))
+        data = representations(page, self.get_serializer_class(), self.get_serializer_context())
+        return self.get_paginated_response(data)
 
     @extend_schema(parameters=[FIELDS_PARAMETER])
     def retrieve(self, request, *args, **kwargs):

@@ -270,6 +270,9 @@ SEARCH_ENGINE = _choice("SEARCH_ENGINE", "opensearch" if OPENSEARCH_URL else "da
 # The database engine caches browse pages (no search words: facet counts over the whole catalogue) this long; any
 # index write forgets them (at once where the cache is shared, i.e. Redis; per process otherwise).
 SEARCH_BROWSE_CACHE_SECONDS = env.int("SEARCH_BROWSE_CACHE_SECONDS", default=60)
+# Serialised resources of the API lists, cached per resource and `updated_at` (catalog/api/representations.py);
+# 0 turns the cache off.
+API_REPRESENTATION_CACHE_SECONDS = env.int("API_REPRESENTATION_CACHE_SECONDS", default=3600)
 OPENSEARCH_TIMEOUT = env.float("OPENSEARCH_TIMEOUT", default=10.0)
 OPENSEARCH_VERIFY_CERTS = env.bool("OPENSEARCH_VERIFY_CERTS", default=True)
 QDRANT_URL = env.str("QDRANT_URL", default="")

@@ -32,3 +32,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(_TMP / "test.sqlite3")}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
+# The API's cached representations are keyed by resource id and `updated_at`: rolled-back tests reuse ids (SQLite)
+# and frozen clocks reuse timestamps, so the cache is off except in the tests that turn it on.
+API_REPRESENTATION_CACHE_SECONDS = 0
