@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 # Dotted paths of scheduled tasks owned by other apps (imported by name: django-q2 resolves them in the worker).
 SWEEP_STALE_RUNS_FUNC = "importers.tasks.sweep_stale_runs"
 PUBLISH_SCHEDULED_FUNC = "cms.tasks.publish_scheduled"
+EXPIRE_ASK_CONVERSATIONS_FUNC = "search.ask.tasks.expire_conversations"
 
 
 def enqueue(func: str, *args, queue: str = "default", task_name: str | None = None, **kwargs) -> str:
@@ -102,6 +103,7 @@ def ensure_default_schedules() -> list[Schedule]:
     ensure_core_schedules()
     ensure_schedule("wagtail:publish_scheduled", PUBLISH_SCHEDULED_FUNC, queue="default", minutes=1)
     ensure_schedule("importers:sweep_stale_runs", SWEEP_STALE_RUNS_FUNC, queue="default", minutes=1)
+    ensure_schedule("ask:expire_conversations", EXPIRE_ASK_CONVERSATIONS_FUNC, queue="default", cron="17 3 * * *")
     sync_import_schedules()
     return list(Schedule.objects.filter(name__in=default_schedule_names()).order_by("name"))
 
@@ -115,5 +117,6 @@ def default_schedule_names() -> list[str]:
         "embeddings",
         "wagtail:publish_scheduled",
         "importers:sweep_stale_runs",
+        "ask:expire_conversations",
         *(schedule_name(cls.name) for cls in all_sources()),
     ]

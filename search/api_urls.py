@@ -3,9 +3,12 @@
 from django.urls import path
 
 from .api import ContentSearchAPIView, SearchAPIView, SuggestAPIView
+from .ask.api import AskAPIView, AskFeedbackAPIView
 
 urlpatterns = [
     path("search/", SearchAPIView.as_view(), name="api-search"),
     path("search/suggest/", SuggestAPIView.as_view(), name="api-search-suggest"),
     path("search/content/", ContentSearchAPIView.as_view(), name="api-search-content"),
+    path("ask/", AskAPIView.as_view(), name="api-ask"),
+    path("ask/messages/<int:message_id>/feedback/", AskFeedbackAPIView.as_view(), name="api-ask-feedback"),
 ]

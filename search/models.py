@@ -212,3 +212,6 @@ class EmbeddingRun(models.Model):
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
+
+
+from .ask.models import AskConversation, AskMessage  # noqa: E402,F401 - Ask's models live with their subpackage

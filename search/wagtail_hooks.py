@@ -7,6 +7,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
+from .ask.admin import AskMessageAdmin
 from .models import EmbeddingRun, Synonym
 
 
@@ -90,3 +91,4 @@ class EmbeddingRunAdmin(ModelAdmin):
 
 
 modeladmin_register(EmbeddingRunAdmin)
+modeladmin_register(AskMessageAdmin)

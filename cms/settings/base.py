@@ -299,6 +299,27 @@ if EMBEDDING_CHUNK_TOKENS <= 0 or not 0 <= EMBEDDING_CHUNK_OVERLAP < EMBEDDING_C
         f"EMBEDDING_CHUNK_TOKENS must be positive and EMBEDDING_CHUNK_OVERLAP from 0 to less than it; got "
         f"{EMBEDDING_CHUNK_TOKENS} and {EMBEDDING_CHUNK_OVERLAP} (the defaults are 512 and 64)"
     )
+# Ask Learnhub (search.ask): an OpenAI-compatible chat-completions API (OpenAI, or a LiteLLM proxy in front of any
+# provider). No model (the default without a key): Ask answers extractively, with the best matching resources.
+ASK_API_KEY = env.str("ASK_API_KEY", default=OPENAI_API_KEY)
+ASK_BASE_URL = env.str("ASK_BASE_URL", default=OPENAI_BASE_URL)
+ASK_MODEL = env.str("ASK_MODEL", default="gpt-4o-mini" if ASK_API_KEY else "")
+# Seconds: each provider request (connect, and between streamed chunks), and a whole answer.
+ASK_TIMEOUT = env.float("ASK_TIMEOUT", default=20.0)
+ASK_TOTAL_TIMEOUT = env.float("ASK_TOTAL_TIMEOUT", default=60.0)
+ASK_MAX_TOKENS = env.int("ASK_MAX_TOKENS", default=700)
+ASK_TEMPERATURE = env.float("ASK_TEMPERATURE", default=0.2)
+# A 429 with a Retry-After up to this many seconds is waited for once; a longer one ends the answer with an error.
+ASK_RETRY_AFTER_MAX = env.float("ASK_RETRY_AFTER_MAX", default=5.0)
+# Questions per learner (signed-in user, else client IP) per minute and per day; tokens per day for the whole site
+# (when spent, Ask answers extractively until midnight UTC).
+ASK_RATE_PER_MINUTE = env.int("ASK_RATE_PER_MINUTE", default=6)
+ASK_RATE_PER_DAY = env.int("ASK_RATE_PER_DAY", default=100)
+ASK_DAILY_TOKEN_BUDGET = env.int("ASK_DAILY_TOKEN_BUDGET", default=2_000_000)
+# Conversations older than this many days are deleted by the daily `ask:expire_conversations` schedule.
+ASK_CONVERSATION_DAYS = env.int("ASK_CONVERSATION_DAYS", default=30)
+# Off: log lines about Ask name the conversation only, never the user or the IP address.
+ASK_LOG_LEARNER = env.bool("ASK_LOG_LEARNER", default=False)
 YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
 # News and media sources (news app): feed URLs of the seed's sources, the YouTube Data API, channel and podcast
 # lists (open-video-data / open-podcast-data YAML: a file or a directory of files; empty: none configured).
