@@ -65,6 +65,6 @@ def remove_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("search", "0006_embedding_run_owner_heartbeat")]
+    dependencies = [("search", "0007_ask")]
 
     operations = [migrations.RunPython(add_defaults, remove_defaults)]
