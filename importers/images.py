@@ -29,10 +29,11 @@ from django.db.models import F, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 from wagtail.images import get_image_model
 from wagtail.models import Collection
+
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
 
 from catalog.images import all_specs
 from catalog.models import ImageFetchStatus, LearningResource

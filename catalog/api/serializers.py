@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.images import shown_image
 from catalog.models import (
     Department,
     Instructor,
@@ -21,7 +22,6 @@ from catalog.models import (
     Run,
     Topic,
 )
-from catalog.images import shown_image
 from catalog.models.resources import public_q
 
 # A podcast may have hundreds of episodes: the detail lists the first ones, `/<id>/items/` pages through all.
