@@ -52,6 +52,11 @@ print(json.dumps(list(rows)))
 """
 
 
+def last_json(output: str):
+    """The JSON line a shell snippet printed last (`shell` may print its auto-import count first)."""
+    return json.loads(output.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def pictured(browser_site, browser):
     """Slugs of the first catalogue screen's resources, now with third-party image URLs: {"stored", "failed"}."""
@@ -64,11 +69,11 @@ def pictured(browser_site, browser):
     context.close()
     slugs = sorted({m.group(1) for h in hrefs if (m := re.fullmatch(r"/catalog/([^/]+)/", h))})
     assert len(slugs) >= 6, f"the demo catalogue's first page lists too few resources: {slugs}"
-    made = json.loads(browser_site.shell(SETUP.format(slugs=json.dumps(slugs), url=THIRD_PARTY)).strip())
+    made = last_json(browser_site.shell(SETUP.format(slugs=json.dumps(slugs), url=THIRD_PARTY)))
     # The others go through the real fetch: the host cannot be reached, the reason is recorded.
     output = browser_site.manage("fetch_resource_images").stdout
     assert "failed" in output, output
-    rows = json.loads(browser_site.shell(STATUS.format(ids=made["all"])).strip())
+    rows = last_json(browser_site.shell(STATUS.format(ids=made["all"])))
     stored = [r["slug"] for r in rows if r["pk"] in made["stored"]]
     failed = [r for r in rows if r["pk"] not in made["stored"]]
     assert failed and all(r["image_fetch_status"] == "failed" and r["image_fetch_error"] for r in failed), failed
