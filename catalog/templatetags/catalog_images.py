@@ -5,12 +5,15 @@ The image comes from this site only (catalog.images.shown_image: the editor's im
 resource without any image renders nothing. The remote `image_url` is never rendered.
 """
 
+import logging
+
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
 
 from catalog.images import PLACEHOLDER_STATIC, VARIANTS, shown_image
 
+logger = logging.getLogger(__name__)
 register = template.Library()
 
 
@@ -30,11 +33,16 @@ def resource_image(resource, variant="card", *, alt="", css_class="", loading="l
         ' {}="{}"',
         [(name, value) for name, value in (("class", css_class), ("loading", loading), *attrs.items()) if value],
     )
+    renditions = None
     if image is not None:
-        renditions = image.get_renditions(*spec.specs())
-        by_width = {width: renditions[spec.spec(width)] for width in spec.widths}
-        main = by_width.get(spec.width) or by_width[max(spec.widths)]
-        srcset = ", ".join(f"{r.url} {r.width}w" for r in sorted(by_width.values(), key=lambda r: r.width))
+        try:
+            renditions = image.get_renditions(*spec.specs())
+        except OSError:  # SourceImageIOError: the file is gone from storage: the placeholder, not an error page
+            logger.warning("image %s of resource %s cannot be read; showing the placeholder", image.pk, resource.pk)
+    if renditions:
+        main = renditions[spec.spec(spec.width)]
+        by_width = {rendition.width: rendition for rendition in renditions.values()}  # a small source repeats one
+        srcset = ", ".join(f"{r.url} {width}w" for width, r in sorted(by_width.items()))
         return format_html(
             '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" decoding="async"{}>',
             main.url,
@@ -45,7 +53,7 @@ def resource_image(resource, variant="card", *, alt="", css_class="", loading="l
             alt,
             common,
         )
-    if resource.image_url:
+    if resource.image_url or image is not None:
         return format_html(
             '<img src="{}" width="{}" height="{}" alt=""{} data-image-status="{}">',
             static(PLACEHOLDER_STATIC),

@@ -264,6 +264,19 @@ def test_an_editors_image_wins_and_no_image_renders_nothing(client, server):
     assert any(url in tag for url in rendition_ids)
 
 
+def test_a_stored_image_whose_file_is_gone_shows_the_placeholder(client, server):
+    server.expect_request("/a.png").respond_with_data(image_bytes(), content_type="image/png")
+    resource = resource_with_image(server.local_url("/a.png"))
+    fetch_resource_image(resource.pk)
+    resource.refresh_from_db()
+    image = resource.stored_image
+    image.renditions.all().delete()
+    image.file.storage.delete(image.file.name)
+    response = client.get(resource.get_absolute_url())
+    assert response.status_code == 200
+    assert re.search(r'<img src="/static/img/resource-placeholder\.svg"', response.content.decode())
+
+
 def test_the_api_gives_the_stored_image_and_keeps_the_source_url(client, server):
     server.expect_request("/a.png").respond_with_data(image_bytes(), content_type="image/png")
     url = server.local_url("/a.png")
