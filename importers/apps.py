@@ -8,7 +8,7 @@ class ImportersConfig(AppConfig):
 
     def ready(self):
         # Importing the sources package registers every source module.
-        from . import sources  # noqa: F401
+        from . import images, sources  # noqa: F401 - images connects its resources_changed receiver
         from .alerts import on_run_finished
         from .signals import run_finished
 

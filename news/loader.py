@@ -21,6 +21,7 @@ from catalog.loader.result import MAX_EXAMPLES, LoadResult
 from catalog.models import Topic
 from catalog.schemas import RecordError, RejectedRecord
 
+from .feed_html import is_tracker, tidy_feed_html
 from .models import FeedItem
 from .schemas import FeedItemRecord, validate_item
 from .signals import feed_items_changed
@@ -84,8 +85,12 @@ def _prepare(record: FeedItemRecord, now) -> dict:
     base = record.link or None
     values = {name: getattr(record, name) for name in ROW_FIELDS}
     values["item_type"] = str(record.item_type.value if hasattr(record.item_type, "value") else record.item_type)
-    values["summary"] = clean_html(record.summary, base_url=base)
-    values["content"] = clean_html(record.content, base_url=base)
+    if values["image_url"] and is_tracker(values["image_url"]):
+        values["image_url"] = ""  # a feed whose only picture is its tracking pixel has no image
+    lead = values["image_url"]
+    # Sanitised, then without tracking pixels and without the item's own image repeated at the top of the body.
+    values["summary"] = tidy_feed_html(clean_html(record.summary, base_url=base), lead_image_url=lead)
+    values["content"] = tidy_feed_html(clean_html(record.content, base_url=base), lead_image_url=lead)
     values["categories"] = list(dict.fromkeys(c.strip() for c in record.categories if c.strip()))
     if values["published_at"] is None:
         values["published_at"] = now
@@ -121,7 +126,8 @@ def load_feed_items(
     - Each record is validated on its own: a bad one (or a `RejectedRecord` from the source) is reported (guid,
       field, message), its existing row is kept, and the others load. A batch the database refuses is retried
       item by item.
-    - Summary and content are sanitised (nh3); relative links and images resolve against the item's link.
+    - Summary and content are sanitised (nh3); relative links and images resolve against the item's link; tracking
+      pixels and a repeat of the item's image at the top of the body are removed (news.feed_html).
     - Duplicates within the snapshot (same guid, or same link and title) collapse to the first; a news item whose
       guid changed but whose link is known updates the existing row.
     - An item whose date could not be read keeps the time of the import and `date_estimated=True`; that time is

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.images import shown_image
 from catalog.models import (
     Department,
     Instructor,
@@ -31,7 +32,7 @@ def public_resources_queryset() -> QuerySet:
     """Published, non-hidden resources with everything `LearningResourceSerializer` reads, prefetched."""
     return (
         LearningResource.objects.public()
-        .select_related("offered_by", "platform", "image")
+        .select_related("offered_by", "platform", "image", "stored_image")
         .prefetch_related(
             Prefetch("topics", queryset=Topic.objects.select_related("parent")),
             "departments",
@@ -159,7 +160,10 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class ImageSerializer(serializers.Serializer):
-    url = serializers.CharField(help_text="Absolute URL of the image (an editor's image or the imported one).")
+    url = serializers.CharField(
+        help_text="Absolute URL of the image on this site: an editor's image, else the imported image once stored "
+        "(the remote original is `source_image_url`)."
+    )
     alt = serializers.CharField(allow_blank=True)
 
 
@@ -205,6 +209,9 @@ class LearningResourceSerializer(FieldSelectionMixin, serializers.ModelSerialize
 
     page_url = serializers.SerializerMethodField(help_text="The resource's page on this site.")
     image = serializers.SerializerMethodField()
+    source_image_url = serializers.CharField(
+        source="image_url", read_only=True, help_text="The image URL the source gave (never shown on pages)."
+    )
     topics = TopicSerializer(many=True, read_only=True)
     departments = DepartmentSerializer(many=True, read_only=True)
     offered_by = OfferorSerializer(read_only=True)
@@ -225,6 +232,7 @@ class LearningResourceSerializer(FieldSelectionMixin, serializers.ModelSerialize
             "url",
             "description",
             "image",
+            "source_image_url",
             "media_url",
             "transcript_url",
             "languages",
@@ -267,16 +275,16 @@ class LearningResourceSerializer(FieldSelectionMixin, serializers.ModelSerialize
 
     @extend_schema_field(ImageSerializer(allow_null=True))
     def get_image(self, obj):
-        if obj.image_id:
-            # The original file: renditions would cost a query each; clients size images themselves.
-            url = obj.image.file.url
-            request = self.context.get("request")
-            if request and url.startswith("/"):
-                url = request.build_absolute_uri(url)
-            return {"url": url, "alt": obj.image_alt or obj.image.title}
-        if obj.image_url:
-            return {"url": obj.image_url, "alt": obj.image_alt}
-        return None
+        # The original file on this site (an editor's image, else the stored import; never the remote URL):
+        # renditions would cost a query each; clients size images themselves.
+        image = shown_image(obj)
+        if image is None:
+            return None
+        url = image.file.url
+        request = self.context.get("request")
+        if request and url.startswith("/"):
+            url = request.build_absolute_uri(url)
+        return {"url": url, "alt": obj.image_alt or image.title}
 
     @extend_schema_field(InstructorSerializer(many=True))
     def get_instructors(self, obj):

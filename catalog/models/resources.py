@@ -67,6 +67,14 @@ class RelationType(models.TextChoices):
     PLAYLIST_VIDEOS = "playlist_videos", "Playlist → videos"
 
 
+class ImageFetchStatus(models.TextChoices):
+    """What became of the imported `image_url` (see importers.images): learners never load it from its host."""
+
+    NONE = "", "No imported image"
+    STORED = "stored", "Stored on this site"
+    FAILED = "failed", "Fetch failed (placeholder shown)"
+
+
 class LearningResourceQuerySet(models.QuerySet):
     def public(self):
         """What learners and the public APIs may ever see: published and not hidden by an editor."""
@@ -136,6 +144,27 @@ class LearningResource(models.Model):
     )
     image_url = models.URLField(max_length=2048, blank=True)
     image_alt = models.CharField(max_length=512, blank=True)
+    # The imported image, fetched once by importers.images and served from this site (never hot-linked).
+    stored_image = models.ForeignKey(
+        "cms.CustomImage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The imported image_url, fetched and stored on this site.",
+    )
+    image_fetch_status = models.CharField(
+        "image status", max_length=16, choices=ImageFetchStatus.choices, blank=True, default="", editable=False
+    )
+    image_fetch_error = models.CharField(
+        "image fetch error", max_length=1024, blank=True, editable=False, help_text="Why the last fetch failed."
+    )
+    image_fetched_url = models.URLField(
+        max_length=2048, blank=True, editable=False, help_text="The image URL the status is about."
+    )
+    image_fetched_etag = models.CharField(max_length=255, blank=True, editable=False)
+    image_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
     url = models.URLField(max_length=2048, blank=True, help_text="Where a learner enrols or visits.")
     media_url = models.URLField(max_length=2048, blank=True, help_text="Audio or video file (episodes, videos).")
     transcript_url = models.URLField(max_length=2048, blank=True)

@@ -52,7 +52,9 @@ ACTION_LABEL = {
 def card_queryset(queryset=None):
     """Public resources with what a resource card shows (offeror, platform, image, topics)."""
     queryset = LearningResource.objects.public() if queryset is None else queryset
-    return queryset.select_related("offered_by", "platform", "image").prefetch_related("topics", "image__renditions")
+    return queryset.select_related("offered_by", "platform", "image", "stored_image").prefetch_related(
+        "topics", "image__renditions", "stored_image__renditions"
+    )
 
 
 def _listing(request, *, base_queryset, template, context, hidden_facets=()):
@@ -133,11 +135,12 @@ def detail_queryset():
     """Public resources with everything the detail page shows about the resource itself."""
     return (
         LearningResource.objects.public()
-        .select_related("offered_by", "platform", "image")
+        .select_related("offered_by", "platform", "image", "stored_image")
         .prefetch_related(
             "topics",
             "departments",
             "image__renditions",
+            "stored_image__renditions",
             Prefetch(
                 "instructor_links",
                 queryset=ResourceInstructor.objects.select_related("instructor").order_by("position"),

@@ -2,6 +2,7 @@
 
 from django.utils.html import strip_tags
 
+from catalog.images import shown_image
 from catalog.models import CertificationType, Delivery, ResourceType
 
 SCHEMA_TYPE = {
@@ -72,6 +73,9 @@ def resource_jsonld(resource, *, request, runs=(), instructors=(), children=(), 
         return request.build_absolute_uri(url) if url else None
 
     page_url = absolute(resource.get_absolute_url())
+    image = shown_image(resource)
+    # The copy on this site (catalog.images); the source's URL is never handed out while it is not stored.
+    image_url = absolute(image.file.url) if image is not None else None
     data = {
         "@context": "https://schema.org",
         "@type": SCHEMA_TYPE.get(resource.resource_type, "LearningResource"),
@@ -81,7 +85,7 @@ def resource_jsonld(resource, *, request, runs=(), instructors=(), children=(), 
         "url": resource.url or page_url,
         "inLanguage": resource.languages[0] if resource.languages else None,
         "isAccessibleForFree": resource.free,
-        "image": resource.image_url or None,
+        "image": image_url,
         "keywords": ", ".join(resource.keywords) if resource.keywords else None,
         "about": [{"@type": "Thing", "name": topic.name} for topic in resource.topics.all()],
     }
@@ -141,7 +145,7 @@ def resource_jsonld(resource, *, request, runs=(), instructors=(), children=(), 
                 "url": absolute(series.get_absolute_url()),
             }
     elif kind == ResourceType.VIDEO:
-        data["thumbnailUrl"] = resource.image_url or None
+        data["thumbnailUrl"] = image_url
         data["uploadDate"] = resource.published_at.isoformat() if resource.published_at else None
         data["duration"] = iso_duration(resource.duration_seconds)
         data["contentUrl"] = resource.media_url or None

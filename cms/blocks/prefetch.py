@@ -81,6 +81,7 @@ def fetch_references(refs):
         loaded[LearningResource] = card_queryset(public_only=False).in_bulk(resource_ids)
         # Resources carry editor-chosen images: fetch them with the page's own images.
         refs[Image].update(r.image_id for r in loaded[LearningResource].values() if r.image_id)
+        refs[Image].update(r.stored_image_id for r in loaded[LearningResource].values() if r.stored_image_id)
     for model, ids in refs.items():
         if not isinstance(model, type):
             loaded[model] = ids  # computed results keyed by the block that asked, e.g. a resource query
@@ -99,6 +100,8 @@ def fetch_references(refs):
     for resource in loaded.get(LearningResource, {}).values():
         if resource is not None and resource.image_id:
             resource.image = images.get(resource.image_id)
+        if resource is not None and resource.stored_image_id:
+            resource.stored_image = images.get(resource.stored_image_id)
     return loaded
 
 

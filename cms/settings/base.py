@@ -358,6 +358,13 @@ IMPORTER_HTTP_TIMEOUT = env.float("IMPORTER_HTTP_TIMEOUT", default=30.0)
 IMPORTER_HTTP_RETRIES = env.int("IMPORTER_HTTP_RETRIES", default=3)
 IMPORTER_HTTP_BACKOFF = env.float("IMPORTER_HTTP_BACKOFF", default=1.0)
 IMPORTER_MAX_DOCUMENT_BYTES = env.int("IMPORTER_MAX_DOCUMENT_BYTES", default=200 * 1024 * 1024)
+# Imported resource images (importers.images): fetched once through the importer HTTP client (SSRF guard above),
+# at most RESOURCE_IMAGE_MAX_BYTES and RESOURCE_IMAGE_MAX_PIXELS, JPEG/PNG/GIF/WebP only, stored as Wagtail images.
+# RESOURCE_IMAGE_FETCH_AFTER_LOAD queues the fetch after each catalogue change (off in tests: they call it).
+RESOURCE_IMAGE_MAX_BYTES = env.int("RESOURCE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+RESOURCE_IMAGE_MAX_PIXELS = env.int("RESOURCE_IMAGE_MAX_PIXELS", default=40_000_000)
+RESOURCE_IMAGE_TIMEOUT = env.float("RESOURCE_IMAGE_TIMEOUT", default=15.0)
+RESOURCE_IMAGE_FETCH_AFTER_LOAD = env.bool("RESOURCE_IMAGE_FETCH_AFTER_LOAD", default=True)
 # A running import renews its source's lock (and its heartbeat) every IMPORT_LOCK_RENEW_SECONDS from a thread;
 # the lock expires IMPORT_LOCK_TIMEOUT seconds after the last renewal, so a run whose process died frees its
 # source within that time (the sweeper, every minute, marks it failed and retries it). See docs/operations.md.

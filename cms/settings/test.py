@@ -21,6 +21,7 @@ STORAGES["snapshots"] = {
     "OPTIONS": {"location": str(SNAPSHOT_ROOT)},
 }
 IMPORTER_HTTP_BACKOFF = 0.0
+RESOURCE_IMAGE_FETCH_AFTER_LOAD = False  # tests that want it turn it on; no test reaches the internet
 QDRANT_EDGE_PATH = _TMP / "qdrant"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
