@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_resource_source_published'),
+        ('catalog', '0006_issue18_resource_extra'),
         ('cms', '0004_alter_homepage_body_alter_landingpage_body_and_more'),
     ]
 
