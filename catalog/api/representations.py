@@ -2,14 +2,14 @@
 
     representations(resources, serializer_class, context) -> list[dict]
 
-`resources` are the page's resources, loaded with their `pk` and `updated_at` only. Each one's representation is
+`resources` are the page's resources, loaded with their `pk`, `updated_at` and `stored_image_id` only. Each one's representation is
 cached under its id, its `updated_at`, the serializer, the selected fields and the site's scheme and host (the
 representation holds absolute URLs); the misses are loaded in one pass with everything the serializer reads
 (`public_resources_queryset()`), serialised and cached.
 
 Why it is safe without invalidation messages: every change a representation shows bumps the resource's
 `updated_at` in the database — the loader when a record's content (runs and lookups included) changes, admin saves,
-lookup edits (`catalog.lookup_sync`), stored images — and the page's ids and `updated_at` are read from the
+lookup edits (`catalog.lookup_sync`) — or, for the image the image task stores, its `stored_image_id` — and the page's ids and `updated_at` are read from the
 database on every request, so a changed resource misses its old entry in every process, whatever the cache backend.
 What is public is decided by that same query: a cached representation is only ever served for a resource the
 request's own query found public.
@@ -25,12 +25,14 @@ from django.core.cache import cache
 from .serializers import public_resources_queryset
 
 VERSION = 1  # bump when a serializer's output changes shape
+LIST_KEY_FIELDS = ("pk", "updated_at", "stored_image")  # what the page query loads: what the key is made of
 
 
 def cache_key(resource, serializer_class, fields, site: str) -> str:
     selection = hashlib.blake2s(",".join(fields or ()).encode(), digest_size=6).hexdigest()
     stamp = resource.updated_at.timestamp() if resource.updated_at else 0
-    return f"api:resource:{VERSION}:{serializer_class.__name__}:{selection}:{site}:{resource.pk}:{stamp}"
+    image = resource.stored_image_id or 0  # stored by a task after the load, without touching updated_at
+    return f"api:resource:{VERSION}:{serializer_class.__name__}:{selection}:{site}:{resource.pk}:{stamp}:{image}"
 
 
 def representations(resources, serializer_class, context) -> list[dict]:

@@ -22,7 +22,7 @@ from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import PublicCacheMixin
 
 from .filters import ResourceFilterSet, ResourceOrderingFilter
-from .representations import representations
+from .representations import LIST_KEY_FIELDS, representations
 from .serializers import (
     DepartmentListSerializer,
     LearningResourceDetailSerializer,
@@ -107,7 +107,7 @@ class ResourceViewSetBase(
         # The page is chosen on ids and `updated_at` alone; the representations come from the cache
         # (catalog.api.representations), the misses loaded with everything the serializer reads.
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset.select_related(None).prefetch_related(None).only("pk", "updated_at"))
+        page = self.paginate_queryset(queryset.select_related(None).prefetch_related(None).only(*LIST_KEY_FIELDS))
         data = representations(page, self.get_serializer_class(), self.get_serializer_context())
         return self.get_paginated_response(data)
 

@@ -8,6 +8,7 @@ import pytest
 from catalog.factories import CourseFactory, TopicFactory, make_catalogue
 from catalog.loader import load_resources
 from catalog.models import LearningResource
+from tests.cms.factories import ImageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,14 @@ def test_unpublished_and_hidden_resources_leave_the_cached_list(client, cached):
     assert titles(client) == ["Keep"]
     assert client.get("/api/v1/resources/?q=Unpublish").json()["count"] == 0
     assert keep.pk in [item["id"] for item in client.get(LIST).json()["results"]]
+
+
+def test_an_image_stored_after_the_load_shows_at_once(client, cached):
+    course = CourseFactory(title="Pictured", image_url="https://images.example.org/a.png")
+    assert client.get(LIST).json()["results"][0]["image"] is None  # not stored yet: never the remote URL
+    image = ImageFactory()
+    # The image task stores it with a bulk update that leaves updated_at alone (importers.images).
+    LearningResource.objects.filter(pk=course.pk).update(stored_image=image)
+    url = client.get(LIST).json()["results"][0]["image"]["url"]
+    assert image.file.name.rsplit("/", 1)[-1].split(".")[0] in url
+    assert "images.example.org" not in url
