@@ -22,3 +22,12 @@ def home_page(db):
     from cms.demo import ensure_home_page
 
     return ensure_home_page(lambda message: None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests run last: Playwright's sync API keeps an event loop running in this thread while its
+    browser is open, and Django refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation)."""
+    browser = [item for item in items if "/tests/browser/" in str(item.fspath)]
+    if browser:
+        others = [item for item in items if "/tests/browser/" not in str(item.fspath)]
+        items[:] = others + browser
