@@ -316,10 +316,13 @@ def topics_with_counts(slugs=(), count=12):
     """
     from catalog.models import Topic
 
-    about = LearningResource.objects.public().filter(Q(topics=OuterRef("pk")) | Q(topics__parent=OuterRef("pk")))
+    # COUNT(DISTINCT ...) as a plain function, not an aggregate, so that the subquery adds no GROUP BY; a resource
+    # with both a topic and one of its subtopics counts once.
     counted = (
-        LearningResource.objects.filter(pk__in=about.values("pk"))
-        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        LearningResource.objects.public()
+        .filter(Q(topics=OuterRef("pk")) | Q(topics__parent=OuterRef("pk")))
+        .order_by()
+        .annotate(n=Func(F("pk"), template="COUNT(DISTINCT %(expressions)s)", output_field=IntegerField()))
         .values("n")
     )
     topics = Topic.objects.annotate(resource_count=Subquery(counted, output_field=IntegerField()))

@@ -68,8 +68,8 @@ def keyboard_walk(page, max_steps: int = 400) -> dict:
         """(selector) => {
             let n = 0;
             for (const el of document.querySelectorAll(selector)) {
-                const style = getComputedStyle(el);
-                if (!el.getClientRects().length || style.visibility === 'hidden') continue;
+                // Rendered and not inside a closed <details> (checkVisibility sees content-visibility).
+                if (!el.checkVisibility({visibilityProperty: true})) continue;
                 el.dataset.kbd = String(n++);
             }
             return n;
@@ -118,6 +118,7 @@ def words_broken_across_lines(page, selector: str) -> list[str]:
         """(selector) => {
             const broken = [];
             for (const el of document.querySelectorAll(selector)) {
+                if (el.getBoundingClientRect().width < 2) continue;  // visually hidden: read, not seen
                 const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
                 for (let node = walker.nextNode(); node; node = walker.nextNode()) {
                     for (const match of node.textContent.matchAll(/\\S+/g)) {
