@@ -3,6 +3,7 @@ is meant to work without it (search, facets, sort, pagination, the filters discl
 
 import re
 import time
+import warnings
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -116,7 +117,7 @@ def test_search_journey_from_the_home_page(new_page, browser_site, width):
     else:
         # Vector search never came up (the embeddings worker could not embed the catalogue on this machine): the
         # journey goes on through the "Related" section instead, which needs no embeddings.
-        print("similar resources unavailable: following a related resource instead")
+        warnings.warn("similar resources unavailable: the journey followed a related resource", stacklevel=1)
         section = page.locator("section.resource__related")
     expect(section.locator("h3 a").first).to_be_visible()
     other = section.locator("h3 a").first
