@@ -315,6 +315,44 @@ def every_block_body(resources, programs, images, pages):
     ]
 
 
+def home_sections():
+    """The demo home page's sections (StreamField raw data): live catalogue queries, topics, news and events."""
+
+    def query(heading, **filters):
+        value = {"heading": heading, "resource_type": "", "topic": "", "offeror": "", "free_only": False}
+        value.update({"upcoming_only": False, "ordering": "featured", "count": 6, **filters})
+        return {"type": "resource_query", "value": value, "id": str(uuid.uuid4())}
+
+    return [
+        query("Starting soon", resource_type="course", upcoming_only=True, ordering="upcoming", count=3),
+        query("New in the catalogue", ordering="newest", count=3),
+        {"type": "topics", "value": {"heading": "Browse by topic", "topics": [], "count": 12}, "id": str(uuid.uuid4())},
+        query("Popular", ordering="popular", count=3),
+        query("Free to learn", free_only=True, ordering="featured", count=3),
+        {"type": "program_list", "value": {"heading": "Programs", "programs": [], "count": 3}, "id": str(uuid.uuid4())},
+        {
+            "type": "latest_news",
+            "value": {"heading": "Latest news", "count": 3, "topic": "", "source": "", "show_images": False},
+            "id": str(uuid.uuid4()),
+        },
+        {
+            "type": "upcoming_events",
+            "value": {"heading": "Upcoming events", "count": 3, "show_images": False},
+            "id": str(uuid.uuid4()),
+        },
+    ]
+
+
+def ensure_home_sections(home, log):
+    """Give a home page without sections the demo's; a home page editors have filled is left alone."""
+    home = HomePage.objects.get(pk=home.pk)
+    if len(home.body):
+        return
+    home.body = home_sections()
+    home.save_revision().publish()
+    log("Added the home page's sections (starting soon, new, topics, popular, free, programs, news, events).")
+
+
 def ensure_landing_page(home, resources, programs, images, log):
     existing = LandingPage.objects.filter(slug="explore").first()
     if existing:
@@ -446,6 +484,7 @@ def load_pages(log) -> None:
             log("No public courses in the catalogue yet: run catalog.demo.load_catalog first for richer pages.")
         images = [demo_image("Demo hero", (163, 31, 52), log), demo_image("Demo portrait", (9, 105, 218), log)]
         ensure_landing_page(home, resources, programs, images, log)
+        ensure_home_sections(home, log)
         if programs:
             ensure_program_pages(home, programs, log)
         else:

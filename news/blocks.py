@@ -47,3 +47,28 @@ class LatestNewsBlock(blocks.StructBlock):
             count=value.get("count") or 4, topic=value.get("topic") or "", source=value.get("source") or ""
         )
         return context
+
+
+class UpcomingEventsBlock(blocks.StructBlock):
+    """The next events (editor event pages and imported events together), soonest first."""
+
+    heading = blocks.CharBlock(default="Upcoming events", max_length=100)
+    count = blocks.IntegerBlock(default=3, min_value=1, max_value=12)
+    show_images = blocks.BooleanBlock(default=False, required=False)
+
+    class Meta:
+        template = "news/blocks/upcoming_events_block.html"
+        icon = "date"
+        label = "Upcoming events"
+        description = "The next event pages and imported events that have not ended, soonest first."
+        preview_value = {"heading": "Upcoming events", "count": 3, "show_images": False}
+
+    def get_context(self, value, parent_context=None):
+        from news.listing import upcoming_events
+        from news.models import EventsIndexPage
+
+        context = super().get_context(value, parent_context=parent_context)
+        context["entries"] = upcoming_events(count=value.get("count") or 3)
+        index = EventsIndexPage.objects.live().public().order_by("path").first()
+        context["index_url"] = index.url if index else ""
+        return context

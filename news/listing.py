@@ -242,6 +242,13 @@ def events_querysets(*, index_page=None, past=False, now=None):
     return pages, items
 
 
+def upcoming_events(*, count: int = 3) -> list[Entry]:
+    """The `count` soonest events that have not ended (event pages and imported events)."""
+    pages, items = events_querysets()
+    keys = combined_keys(pages, items, page_date="start", item_date="starts_at", descending=False)
+    return build_entries(list(keys[:count]), page_model=EventPage)
+
+
 def events_listing_context(request, *, index_page) -> dict:
     past = request.GET.get("when") == "past"
     pages, items = events_querysets(index_page=index_page, past=past)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail import blocks
 
-from .catalogue import ProgramListBlock, ResourceListBlock, ResourceQueryBlock
+from .catalogue import ProgramListBlock, ResourceListBlock, ResourceQueryBlock, TopicBrowseBlock
 from .content import (
     CallToActionBlock,
     CardGridBlock,
@@ -54,11 +54,25 @@ class BaseStreamBlock(blocks.StreamBlock):
         label = _("Body")
 
 
+def home_stream_children():
+    """Blocks only the home page offers, on top of the shared set: topic links and upcoming events."""
+    return [
+        ("topics", TopicBrowseBlock()),
+        ("upcoming_events", import_string("news.blocks.UpcomingEventsBlock")()),
+    ]
+
+
+class HomeStreamBlock(BaseStreamBlock):
+    def __init__(self, local_blocks=None, **kwargs):
+        super().__init__([*home_stream_children(), *(local_blocks or [])], **kwargs)
+
+
 __all__ = [
     "BaseStreamBlock",
     "CallToActionBlock",
     "CardGridBlock",
     "FAQBlock",
+    "HomeStreamBlock",
     "HeadingBlock",
     "ImageWithCaptionBlock",
     "LinkBlock",
@@ -68,6 +82,7 @@ __all__ = [
     "ResourceQueryBlock",
     "RichTextBlock",
     "StatisticsBlock",
+    "TopicBrowseBlock",
     "VideoEmbedBlock",
     "base_stream_children",
     "prefetch_stream",

@@ -4,7 +4,7 @@ Rendering never fails on a resource that was unpublished, hidden or deleted afte
 out for learners, and listed in a warning in previews (and in the page editor, see cms.panels).
 """
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -305,4 +305,63 @@ class ProgramListBlock(blocks.StructBlock):
         return {
             "heading": value.get("heading"),
             "programs": serialize_resources([r.pk for r in results[0]], context),
+        }
+
+
+def topics_with_counts(slugs=(), count=12):
+    """Topics with `resource_count`, the public resources about each (its subtopics included).
+
+    The chosen `slugs` in that order, or else the `count` top-level topics with the most resources (empty ones
+    left out). One query.
+    """
+    from catalog.models import Topic
+
+    # COUNT(DISTINCT ...) as a plain function, not an aggregate, so that the subquery adds no GROUP BY; a resource
+    # with both a topic and one of its subtopics counts once.
+    counted = (
+        LearningResource.objects.public()
+        .filter(Q(topics=OuterRef("pk")) | Q(topics__parent=OuterRef("pk")))
+        .order_by()
+        .annotate(n=Func(F("pk"), template="COUNT(DISTINCT %(expressions)s)", output_field=IntegerField()))
+        .values("n")
+    )
+    topics = Topic.objects.annotate(resource_count=Subquery(counted, output_field=IntegerField()))
+    if slugs:
+        by_slug = {topic.slug: topic for topic in topics.filter(slug__in=slugs)}
+        return [by_slug[slug] for slug in dict.fromkeys(slugs) if slug in by_slug]
+    topics = topics.filter(parent__isnull=True, resource_count__gt=0).order_by("-resource_count", "name")
+    return list(topics[:count])
+
+
+class TopicBrowseBlock(blocks.StructBlock):
+    """Links to topics' catalogue pages with their number of resources: the ones you pick, or the biggest."""
+
+    heading = blocks.CharBlock(required=False, max_length=255, default=_("Browse by topic"))
+    topics = blocks.ListBlock(
+        CatalogueChoiceBlock(choices=topic_choices),
+        required=False,
+        default=[],
+        help_text=_("Leave empty to show the top-level topics with the most resources."),
+    )
+    count = blocks.IntegerBlock(default=12, min_value=1, max_value=48, help_text=_("When no topics are picked."))
+
+    class Meta:
+        template = "components/topic_browse_block.html"
+        icon = "tag"
+        label = _("Browse by topic")
+        description = _("Links to topic pages of the catalogue, with how many resources each has.")
+        preview_value = {"heading": "Browse by topic", "topics": [], "count": 8}
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context=parent_context)
+        context["topics"] = topics_with_counts([slug for slug in value.get("topics") or [] if slug], value["count"])
+        return context
+
+    def get_api_representation(self, value, context=None):
+        topics = topics_with_counts([slug for slug in value.get("topics") or [] if slug], value["count"])
+        return {
+            "heading": value.get("heading"),
+            "topics": [
+                {"name": topic.name, "slug": topic.slug, "resource_count": topic.resource_count} for topic in topics
+            ],
         }

@@ -19,7 +19,7 @@ from modelcluster.fields import ParentalKey
 from rest_framework import serializers
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
-from cms.blocks import BaseStreamBlock, prefetch_stream
+from cms.blocks import BaseStreamBlock, HomeStreamBlock, prefetch_stream
 from cms.blocks.catalogue import serialize_resources, split_public
 from cms.blocks.content import CallToActionBlock, FAQItemBlock
 from cms.blocks.panels import CatalogueReferencesPanel
@@ -169,10 +169,10 @@ class HeroMixin(models.Model):
 
 
 class HomePage(BasePage, HeroMixin):  # noqa: DJ008 - Page.__str__ (the title) applies
-    """The root of the site."""
+    """The root of the site: a search box, then sections editors build from blocks (see cms.demo for the demo's)."""
 
     introduction = models.TextField(blank=True)
-    body = StreamField(BaseStreamBlock(), blank=True)
+    body = StreamField(HomeStreamBlock(), blank=True)
 
     template = "pages/home_page.html"
     parent_page_types = ["wagtailcore.Page"]
