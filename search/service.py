@@ -63,9 +63,10 @@ class SearchParams:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     mode: str = DEFAULT_MODE
-    # The learner chose the mode (a `mode` parameter): only then does falling back to keywords show a notice; the
-    # default hybrid mode falls back silently when vectors are unavailable (`mode_used` still says so).
-    mode_asked: bool = False
+    # The mode was chosen (a `mode` parameter, or given in code): only then does falling back to keywords show a
+    # notice; a request that left the default falls back silently when vectors are unavailable (`mode_used` still
+    # says so).
+    mode_asked: bool = True
 
 
 @dataclass
@@ -310,11 +311,13 @@ def label_facets(counts: dict[str, dict[str, tuple[int, str]]], filters: dict[st
 
 
 COVERAGE_HITS = 10
+COVERAGE_SUMMARY_CHARS = 500
 
 
 def word_coverage(hits: list[SearchHit], request: SearchRequest) -> float:
     """The largest share of the query's words (stemmed; a word's typo fix or synonyms count for it) that one of the
-    first COVERAGE_HITS hits shows: its title, offeror, instructors, topics and course numbers."""
+    first COVERAGE_HITS hits shows: its title, the start of its summary, offeror, instructors, topics and course
+    numbers."""
     if not request.terms or not hits:
         return 0.0
     words = [set(analyse(term)) for term in request.terms]
@@ -325,7 +328,13 @@ def word_coverage(hits: list[SearchHit], request: SearchRequest) -> float:
     best = 0.0
     for hit in hits[:COVERAGE_HITS]:
         display = hit.display or {}
-        shown = [hit.title, display.get("offeror", ""), *display.get("instructors", []), *display.get("topics", [])]
+        shown = [
+            hit.title,
+            hit.summary[:COVERAGE_SUMMARY_CHARS],
+            display.get("offeror", ""),
+            *display.get("instructors", []),
+            *display.get("topics", []),
+        ]
         title = set(analyse(" ".join([*shown, *display.get("course_numbers", [])])))
         held = sum(1 for stems in words if stems & title)
         if held < len(words) and expansions & title:
@@ -340,6 +349,13 @@ def judge_close_match(similarity: float | None, coverage: float) -> bool:
     if coverage >= MATCH_COVERAGE:
         return False
     return similarity is None or similarity < MATCH_SIMILARITY
+
+
+def close_match_verdict(hits, similarity: float | None, coverage: float, params: SearchParams) -> bool | None:
+    """`SearchPage.no_close_match`: judged on the hits shown; a page past the end has none to judge (None)."""
+    if not hits:
+        return True if params.page == 1 else None
+    return judge_close_match(similarity, coverage)
 
 
 def nearest(hits: list[SearchHit], params: SearchParams) -> list[SearchHit]:
@@ -367,7 +383,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
             hits = public_hits(found.hits) if found.hits else []
             coverage = word_coverage(hits, request)
             total = max(found.total - (len(found.hits) - len(hits)), 0)
-            no_close_match = judge_close_match(found.similarity, coverage) if hits else True
+            no_close_match = close_match_verdict(hits, found.similarity, coverage, params)
             if no_close_match:
                 hits, total = nearest(hits, params), min(total, NEAREST_SHOWN)
             return SearchPage(
@@ -390,7 +406,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
     total = max(results.total - (len(results.hits) - len(hits)), 0)
     no_close_match = None
     if not request.is_browse:
-        no_close_match = judge_close_match(None, coverage) if hits else True
+        no_close_match = close_match_verdict(hits, None, coverage, params)
         if no_close_match:
             hits, total = nearest(hits, params), min(total, NEAREST_SHOWN)
     return SearchPage(

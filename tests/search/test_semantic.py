@@ -207,8 +207,9 @@ def test_an_empty_query_browses_like_lexical_search(catalogue):
 
 def test_mode_parameter_is_read_strictly_in_the_api_and_leniently_on_the_page():
     assert parse_params({"mode": ["hybrid"]}).mode == "hybrid"
-    assert parse_params({}).mode == "lexical"
-    assert parse_params({"mode": ["vector"]}).mode == "lexical"
+    assert parse_params({}).mode == "hybrid"
+    assert parse_params({"mode": ["vector"]}).mode == "hybrid"
+    assert parse_params({"mode": ["lexical"]}).mode == "lexical"
     with pytest.raises(SearchParameterError) as error:
         parse_params({"mode": ["vector"]}, strict=True)
     assert "mode" in error.value.errors and "lexical, semantic, hybrid" in error.value.errors["mode"]
@@ -394,10 +395,10 @@ def test_search_eval_runs_in_each_mode(catalogue, store, tmp_path, monkeypatch):
         return out.getvalue(), err.getvalue()
 
     lexical, _ = run("lexical")
-    assert "mode: lexical" in lexical and "zero-result rate: 1.000" in lexical
+    assert "lexical   nDCG@10" in lexical and "zero-result rate 1.000" in lexical
     for mode in ("semantic", "hybrid"):
         text, warnings = run(mode)
-        assert f"mode: {mode}" in text and "zero-result rate: 0.000" in text and "recall@20:        1.000" in text
+        assert f"{mode:9} nDCG@10" in text and "zero-result rate 0.000" in text and "recall@20 1.000" in text
         assert warnings == ""
     monkeypatch.setattr(store, "search", failing)
     _, warnings = run("semantic")

@@ -80,8 +80,8 @@ class Command(LearnhubCommand):
             )
             if report.fallbacks and name != "baseline":
                 self.stderr.write(
-                    f"warning: {report.fallbacks} of {len(report.scores)} {name} queries fell back to lexical search "
-                    "(vectors unavailable: embed the catalogue first)"
+                    f"warning: {report.fallbacks} of {len(report.scores)} queries fell back to lexical search in "
+                    f"{name} mode (vectors unavailable: embed the catalogue first)"
                 )
             reports[name] = report
             if per_query:
