@@ -40,3 +40,11 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_seconds({}) is None and retry_after_seconds({"retry-after": "soon"}) is None
     later = retry_after_seconds({"retry-after": formatdate(time.time() + 30, usegmt=True)})
     assert 25 <= later <= 31
+
+
+def test_citation_links_are_site_paths_or_web_urls_only():
+    def url_of(url):
+        return Source(resource_id=1, title="t", url=url).citation()["url"]
+
+    assert url_of("/catalog/x/") == "/catalog/x/" and url_of("https://example.org/c") == "https://example.org/c"
+    assert url_of("javascript:alert(1)") == "" and url_of("data:text/html,x") == ""
