@@ -28,11 +28,13 @@ class Source:
         return f"R{self.resource_id}"
 
     def citation(self) -> dict:
+        # Links are rendered by the panel: only site paths and web URLs (never `javascript:` from imported data).
+        url = self.url if self.url.startswith(("/", "https://", "http://")) else ""
         return {
             "ref": self.ref,
             "resource_id": self.resource_id,
             "title": self.title,
-            "url": self.url,
+            "url": url,
             "resource_type": self.resource_type,
             "passage": self.passage[:PASSAGE_CHARS],
         }

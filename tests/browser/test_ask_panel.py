@@ -60,7 +60,7 @@ def test_the_ask_form_works_without_javascript(new_page):
     page.locator("summary", has_text="Ask Learnhub").click()
     ask(page, "machine learning")
     expect(page.locator("h1")).to_have_text("Ask Learnhub", timeout=FIRST_ANSWER_MS)
-    expect(page.get_by_text(MODE)).to_be_visible()
+    expect(page.locator(".ask-panel__mode")).to_have_text(MODE)
     expect(page.locator("ol a").first).to_be_visible()
     # The answer page offers a follow-up in the same conversation.
     assert re.fullmatch(r"[0-9a-f-]{36}", page.locator("input[name=conversation_id]").input_value())
