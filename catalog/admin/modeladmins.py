@@ -11,7 +11,7 @@ from catalog.models import Department, Instructor, LearningResource, Offeror, Pl
 
 from .filters import LockedFilter, SourceFilter, TopicFilter
 from .forms import LearningResourceForm, TopicForm
-from .panels import LockableFieldPanel
+from .panels import LockableFieldPanel, LockableObjectList
 from .topics import annotate_tree, indented
 from .views import ResourceEditView, ResourceIndexView, ResourceInspectView
 
@@ -155,7 +155,7 @@ class LearningResourceAdmin(ModelAdmin):
         "content_hash",
     )
 
-    edit_handler = ObjectList(
+    edit_handler = LockableObjectList(
         [
             MultiFieldPanel(
                 [
