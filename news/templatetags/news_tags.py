@@ -13,7 +13,7 @@ TIME = "g:i A"
 
 
 def zone_abbreviation(moment) -> str:
-    """"EST", "CET", …; zones without a letter abbreviation get their offset: "UTC+03"."""
+    """The zone's abbreviation (EST, CET, …); zones without one get their offset: "UTC+03"."""
     name = moment.tzname() or ""
     return f"UTC{name}" if name[:1] in "+-" else name
 
