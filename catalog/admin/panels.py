@@ -49,6 +49,19 @@ class LockableFieldPanel(FieldPanel):
             }
 
 
+class ReadOnlyYesNoPanel(FieldPanel):
+    """A read-only boolean shown as "Yes"/"No" (Wagtail shows a read-only boolean as "True"/"False")."""
+
+    def __init__(self, field_name, *args, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(field_name, *args, **kwargs)
+
+    def format_value_for_display(self, value):
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return super().format_value_for_display(value)
+
+
 def lock_panels(panel):
     """Every LockableFieldPanel in a panel tree."""
     if isinstance(panel, LockableFieldPanel):

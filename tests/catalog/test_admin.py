@@ -598,7 +598,7 @@ def test_un_hiding_after_an_import_makes_the_resource_public_again(admin_client,
 
     course.refresh_from_db()
     assert course.hidden and not course.published
-    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "True"
+    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "Yes"
     received = []
 
     def receiver(sender, changed_ids, **kwargs):
@@ -625,7 +625,7 @@ def test_un_hiding_keeps_a_resource_its_source_unpublished_unpublished(admin_cli
 
     course.refresh_from_db()
     assert not course.hidden and not course.published
-    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "False"
+    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "No"
 
 
 def test_resources_cannot_be_created_or_deleted_in_the_admin(admin_client):
@@ -870,3 +870,19 @@ def test_values_differ_compares_as_an_editor_means(field, current, source, diffe
     from catalog.admin.locks import values_differ
 
     assert values_differ(field, current, source) is differ
+
+
+def test_the_catalogue_admin_shows_labels_not_raw_values(admin_client):
+    from decimal import Decimal
+
+    course = CourseFactory(
+        title="Labelled", free=False, min_price=Decimal("2950.00"), currency="USD", languages=["en", "es"]
+    )
+    edit = admin_client.get(edit_url(course)).content.decode()
+    assert published_by_the_source(edit) == "Yes"
+    assert not re.search(r">\s*(True|False)\s*<", edit)
+
+    inspect = admin_client.get(inspect_url(course)).content.decode()
+    assert not re.search(r">\s*(True|False)\s*<", inspect)
+    assert "$2,950" in inspect and "2950.00" not in inspect
+    assert "English, Spanish" in inspect
