@@ -487,7 +487,7 @@ def test_query_counts_do_not_grow_with_the_catalogue(client, django_assert_max_n
 
 def test_cost_shows_price_range(client):
     course = CourseFactory(free=False, min_price=Decimal("50.00"), max_price=Decimal("150.00"), currency="EUR")
-    assert "Paid: 50.00–150.00 EUR" in client.get(course.get_absolute_url()).content.decode()
+    assert "<dd>€50–€150</dd>" in client.get(course.get_absolute_url()).content.decode()
 
 
 def test_long_podcast_lists_the_first_hundred_episodes(client):
