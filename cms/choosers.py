@@ -83,6 +83,14 @@ class ResourceChooseMixin:
     def get_object_list(self):
         return self.model_class.objects.select_related("offered_by").order_by("-featured", "title")
 
+    def filter_object_list(self, objects):
+        # Wagtail filters on every `url_filter_parameters` key present, even empty: the search form's "All types"
+        # sends `resource_type=`, which matched no resource. An empty filter is no filter.
+        if "resource_type" in self.request.GET and not self.request.GET["resource_type"]:
+            self.request.GET = self.request.GET.copy()
+            del self.request.GET["resource_type"]
+        return super().filter_object_list(objects)
+
     @property
     def columns(self):
         return [

@@ -16,6 +16,7 @@ from django.db import transaction
 from wagtail.models import Page, Site
 
 from cms.models import HomePage, LandingPage, NavigationMenu, ProgramPage, SiteSettings, StandardPage
+from cms.sites import site_address
 
 STANDARD_PAGES = [
     (
@@ -92,8 +93,7 @@ def ensure_home_page(log) -> HomePage:
         site.save()
     else:
         Site.objects.create(
-            hostname="localhost",
-            port=80,
+            **site_address(),
             root_page=home,
             is_default_site=True,
             site_name=settings.WAGTAIL_SITE_NAME,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     path("sitemap.xml", views.sitemap, name="sitemap"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -1,7 +1,10 @@
-"""Site-wide views: robots.txt and sitemap.xml (live pages and published catalogue resources)."""
+"""Site-wide views: robots.txt, sitemap.xml (live pages and published catalogue resources), /favicon.ico."""
+
+from urllib.parse import urlsplit
 
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
@@ -9,6 +12,7 @@ from wagtail.contrib.sitemaps import views as sitemap_views
 from wagtail.contrib.sitemaps.sitemap_generator import Sitemap as PageSitemap
 
 from cms.caching import cache_public
+from cms.sites import site_url
 
 ROBOTS_ALWAYS_DISALLOWED = ("/admin/", "/django-admin/", "/imports/")
 
@@ -28,6 +32,14 @@ class ResourceSitemap(DjangoSitemap):
 
     def lastmod(self, resource):
         return resource.updated_at
+
+    # Absolute URLs from SITE_URL, not from the request's Host header (pages get theirs from the default Site,
+    # which `manage.py setup` points at SITE_URL).
+    def get_protocol(self, protocol=None):
+        return urlsplit(site_url()).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(site_url()).netloc
 
 
 def catalogue_pages_mounted() -> bool:
@@ -61,5 +73,10 @@ def robots_txt(request):
         lines += [f"Disallow: {path}" for path in ROBOTS_ALWAYS_DISALLOWED]
         extra = [line.strip() for line in settings_.robots_txt_extra.splitlines() if line.strip()]
         lines += extra
-    lines += ["", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}", ""]
+    lines += ["", f"Sitemap: {site_url()}{reverse('sitemap')}", ""]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static file."""
+    return HttpResponsePermanentRedirect(static("icons/favicon.ico"))

@@ -1,5 +1,8 @@
 """Admin registrations: the catalogue resource chooser and the navigation snippets."""
 
+from django.templatetags.static import static
+from django.utils.html import format_html
+
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -23,3 +26,9 @@ class NavigationMenuViewSet(SnippetViewSet):
 
 
 register_snippet(NavigationMenuViewSet)
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    """The project's admin styles (static/css/admin.css): e.g. the Imports tables scroll instead of overflowing."""
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin.css"))

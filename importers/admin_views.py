@@ -19,6 +19,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from django_q.models import Schedule
 
+from catalog.models import ResourceType
+
 from .charts import runs_per_day
 from .errors import ImporterError
 from .locks import owner_is_dead, release_lock_by_operator
@@ -45,6 +47,32 @@ STATUS_CLASSES = {
     ImportRun.Status.WAITING: "w-status--label",
     ImportRun.Status.SUPERSEDED: "",
 }
+
+# What a source imports, for people (Source.kind is a code).
+KIND_LABELS = {
+    "catalogue": "Catalogue",
+    "news": "News and events",
+    "media": "Podcasts and videos",
+    "content": "Course content",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, (kind or "").replace("_", " ").capitalize())
+
+
+def status_label(status: str) -> str:
+    try:
+        return ImportRun.Status(status).label
+    except ValueError:
+        return status
+
+
+def resource_type_label(code: str) -> str:
+    try:
+        return ResourceType(code).label
+    except ValueError:
+        return code
 
 
 def can_view(user) -> bool:
@@ -79,6 +107,7 @@ def source_rows() -> list[dict]:
                 "name": cls.name,
                 "title": cls.title,
                 "kind": cls.kind,
+                "kind_label": kind_label(cls.kind),
                 "schedule": describe(schedule),
                 "next_run": schedule.next_run if schedule and schedule.repeats != 0 else None,
                 "last_run": last_runs.get(cls.name),
@@ -228,7 +257,11 @@ class SourceView(ImportsAdminMixin, TemplateView):
             schedule=schedule,
             schedule_text=describe(schedule),
             runs=page,
-            counts=dict(runs.values_list("status").annotate(n=Count("id")).values_list("status", "n")),
+            counts={
+                status_label(status): n
+                for status, n in runs.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+            },
+            kind_label=kind_label(self.source_cls.kind),
             snapshots=StoredSnapshot.objects.filter(source=name)[:10],
             lock=self.lock_state(name),
             chart=runs_per_day(30, source=name),
@@ -366,7 +399,12 @@ def diff_sections(run: ImportRun) -> list[dict]:
                 "key": key,
                 "count": count,
                 "label": f"{count} {would if hypothetical else did}",
-                "examples": examples,
+                "examples": [
+                    {**item, "type_label": resource_type_label(item.get("resource_type", ""))}
+                    if isinstance(item, dict)
+                    else item
+                    for item in examples
+                ],
                 "shown": len(examples),
             }
         )

@@ -11,7 +11,7 @@ from catalog.models import Department, Instructor, LearningResource, Offeror, Pl
 
 from .filters import LockedFilter, SourceFilter, TopicFilter
 from .forms import LearningResourceForm, TopicForm
-from .panels import LockableFieldPanel
+from .panels import LockableFieldPanel, LockableObjectList, ReadOnlyYesNoPanel
 from .topics import annotate_tree, indented
 from .views import ResourceEditView, ResourceIndexView, ResourceInspectView
 
@@ -160,14 +160,14 @@ class LearningResourceAdmin(ModelAdmin):
         "content_hash",
     )
 
-    edit_handler = ObjectList(
+    edit_handler = LockableObjectList(
         [
             MultiFieldPanel(
                 [
                     FieldPanel("resource_type", read_only=True),
                     FieldPanel("source", read_only=True),
                     FieldPanel("source_id", read_only=True),
-                    FieldPanel("source_published", read_only=True, heading="Published by the source"),
+                    ReadOnlyYesNoPanel("source_published", heading="Published by the source"),
                 ],
                 heading="Source",
             ),

@@ -1,6 +1,8 @@
 """A field panel that shows, beside an imported field, whether it is locked and what the source says."""
 
-from wagtail.admin.panels import FieldPanel
+from django.utils.safestring import mark_safe
+
+from wagtail.admin.panels import FieldPanel, ObjectList
 
 from . import locks
 from .forms import lock_field_name
@@ -45,3 +47,39 @@ class LockableFieldPanel(FieldPanel):
                 "source_display": locks.display_value(source),
                 "differs": has_source and locks.values_differ(name, current, source),
             }
+
+
+class ReadOnlyYesNoPanel(FieldPanel):
+    """A read-only boolean shown as "Yes"/"No" (Wagtail shows a read-only boolean as "True"/"False")."""
+
+    def __init__(self, field_name, *args, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(field_name, *args, **kwargs)
+
+    def format_value_for_display(self, value):
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return super().format_value_for_display(value)
+
+
+def lock_panels(panel):
+    """Every LockableFieldPanel in a panel tree."""
+    if isinstance(panel, LockableFieldPanel):
+        yield panel
+    for child in getattr(panel, "children", ()):
+        yield from lock_panels(child)
+
+
+class LockableObjectList(ObjectList):
+    """The edit form's root panel: its lockable panels render their own lock checkboxes.
+
+    Wagtail renders every form field no panel claims after the panels ("missing fields"). The lock checkboxes
+    are form fields of no model, so no panel claims them and each was rendered a second time there: a browser
+    then posted the hidden, still-ticked copy and unticking the visible box never unlocked the field.
+    """
+
+    class BoundPanel(ObjectList.BoundPanel):
+        def render_missing_fields(self):
+            rendered = set(self.panel.get_form_options().get("fields", []))
+            rendered |= {lock_field_name(panel.lock_name) for panel in lock_panels(self.panel)}
+            return mark_safe("".join(str(self.form[name]) for name in self.form.fields if name not in rendered))  # noqa: S308 - Django renders the fields

@@ -11,6 +11,7 @@ from wagtail_modeladmin.views import EditView, IndexView, InspectView
 
 from catalog.models import LearningResource, ResourceRelationship
 from catalog.signals import send_resources_changed
+from catalog.templatetags.catalog_tags import language_names, money
 
 from . import locks
 
@@ -77,6 +78,17 @@ class ResourceEditView(EditView):
 
 class ResourceInspectView(InspectView):
     """Every field, then runs, relations, content files, and each lockable field's source value vs current."""
+
+    def get_field_display_value(self, field_name, field=None):
+        """Values for people: Yes/No, language names, prices with their currency ("$2,950")."""
+        value = getattr(self.instance, field_name, None)
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        if field_name == "languages" and value:
+            return language_names(value)
+        if field_name in ("min_price", "max_price") and value is not None:
+            return money(value, self.instance.currency)
+        return super().get_field_display_value(field_name, field)
 
     @cached_property
     def resource(self):

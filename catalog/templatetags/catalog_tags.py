@@ -1,12 +1,14 @@
-"""Template helpers for the catalogue pages: JSON-LD, query strings, durations and prices."""
+"""Template helpers for the catalogue pages: JSON-LD, query strings, durations, prices and language names."""
 
 import json
+from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+import langcodes
 import nh3
 
 register = template.Library()
@@ -57,15 +59,76 @@ def duration(seconds) -> str:
     return f"{max(minutes, 1)} min"
 
 
+# Currencies shown with a symbol; any other is shown with its ISO code after the amount ("2,950 CHF").
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
+
+
+def _amount(value) -> Decimal | None:
+    try:
+        return Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.filter
+def money(amount, currency="USD") -> str:
+    """An amount for people: 2950 USD → "$2,950", 49.5 EUR → "€49.50", 0 → "Free", 300 CHF → "300 CHF"."""
+    number = _amount(amount) if amount not in (None, "") else None
+    if number is None:
+        return ""
+    if number == 0:
+        return "Free"
+    places = 0 if number == number.to_integral_value() else 2
+    digits = f"{number:,.{places}f}"
+    code = (currency or "").strip().upper()
+    symbol = CURRENCY_SYMBOLS.get(code)
+    if symbol:
+        return f"-{symbol}{digits[1:]}" if number < 0 else f"{symbol}{digits}"
+    return f"{digits} {code}".strip()
+
+
 @register.filter
 def price(value) -> str:
-    """A run's price dict ({"amount": "99.00", "currency": "USD", "label": "Verified"}) as text."""
+    """A run's price dict ({"amount": "99.00", "currency": "USD", "label": "Verified"}) as text: "Verified: $99"."""
     if not isinstance(value, dict) or value.get("amount") in (None, ""):
         return ""
-    amount = str(value["amount"])
-    text = "Free" if amount.replace(".", "").strip("0") == "" else f"{amount} {value.get('currency', '')}".strip()
+    text = money(value["amount"], value.get("currency") or "")
+    if not text:
+        return ""
     label = value.get("label")
     return f"{label}: {text}" if label else text
+
+
+@register.filter
+def price_range(resource) -> str:
+    """A resource's cost: "Free", "$2,950", "$1,000–$2,950", or "Paid" when no price is known."""
+    if resource.free:
+        return "Free"
+    low = money(resource.min_price, resource.currency) if resource.min_price is not None else ""
+    if not low or low == "Free":
+        return "Paid"
+    high = money(resource.max_price, resource.currency) if resource.max_price is not None else ""
+    return f"{low}–{high}" if high and high != low and resource.max_price > resource.min_price else low
+
+
+@register.filter
+def language_name(code) -> str:
+    """An ISO language code as its English name: "en" → "English", "pt-BR" → "Portuguese (Brazil)"."""
+    code = str(code or "").strip()
+    if not code:
+        return ""
+    try:
+        language = langcodes.Language.get(code)
+    except (ValueError, LookupError):
+        return code
+    name = language.display_name() if language.is_valid() else ""
+    return code if not name or name.lower().startswith("unknown") else name
+
+
+@register.filter
+def language_names(codes) -> str:
+    """A list of language codes as names: ["en", "es"] → "English, Spanish"."""
+    return ", ".join(language_name(code) for code in codes or [] if code)
 
 
 @register.filter

@@ -218,10 +218,11 @@ class ResourceQueryBlock(blocks.StructBlock):
         context = super().get_context(value, parent_context=parent_context)
         results = getattr(value, "results", None)
         context["resources"] = results if results is not None else self.results(value)
+        # "See all": the catalogue's own facet parameters (catalog.views.browse.build_facets).
         context["browse_query"] = {
             key: value_
             for key, value_ in (
-                ("resource_type", value.get("resource_type")),
+                ("type", value.get("resource_type")),
                 ("topic", value.get("topic")),
                 ("offeror", value.get("offeror")),
                 ("free", "true" if value.get("free_only") else ""),

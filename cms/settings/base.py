@@ -58,6 +58,8 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 # --- Core -----------------------------------------------------------------------------------------
 
 DEBUG = env.bool("DEBUG", default=False)
+# Whether DEBUG was set at all: development (cms/settings/dev.py) defaults to True but honours DEBUG=0.
+DEBUG_SET = bool(env.str("DEBUG", default="").strip())
 # Development default only; production.py refuses to start without a real SECRET_KEY.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 # Empty: development allows localhost (DEBUG); production refuses to start (cms/settings/production.py).
@@ -129,6 +131,10 @@ MIDDLEWARE = [
     "cms.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses dynamic responses (HTML, JSON) for clients that accept gzip; below WhiteNoise, which serves static
+    # files pre-compressed itself, and above everything else that reads or writes the body. Django's middleware
+    # pads each response with random bytes against BREACH, and CSRF tokens are masked per response (decisions.md).
+    "django.middleware.gzip.GZipMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -6,7 +6,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
+from cms.sites import site_url
+
 register = template.Library()
+register.simple_tag(site_url, name="site_url")
 
 
 @register.filter
@@ -115,7 +118,7 @@ def seo_meta(context, page=None):
             if image_url.startswith("/"):
                 image_url = settings.SITE_URL + image_url
     elif request is not None:
-        canonical = request.build_absolute_uri(request.path)
+        canonical = site_url() + request.path
     return {
         "title": title,
         "description": description,

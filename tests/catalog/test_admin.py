@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import re
+from html.parser import HTMLParser
 
 from django import forms
 from django.contrib.auth.models import Group, Permission
@@ -450,6 +451,80 @@ def test_unlocking_restores_the_source_values(admin_client):
     assert course.content_hash == ""  # the next import rewrites the row
 
 
+class BrowserForm(HTMLParser):
+    """The fields a browser would submit for the resource edit form as rendered (every control, as HTML says)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str, str, bool]] = []  # (tag/type, name, value, checked)
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+            kind = attrs.get("type", "text")
+            self.fields.append((kind, name, attrs.get("value", "on" if kind == "checkbox" else ""), "checked" in attrs))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.fields.append(("select", self._select, attrs.get("value", ""), True))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields.append(("textarea", name, "", True))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            kind, name, value, checked = self.fields[-1]
+            self.fields[-1] = (kind, name, value + data, checked)
+
+    def submit(self, untick=(), **values) -> dict:
+        """POST data with the first checkbox named in `untick` unticked, as a person unticks the box they see."""
+        data, unticked = {}, set()
+        for kind, name, value, checked in self.fields:
+            if kind == "checkbox" and name in untick and name not in unticked:
+                unticked.add(name)
+                continue
+            if kind in ("checkbox", "radio") and not checked:
+                continue
+            data.setdefault(name, []).append(values.get(name, value))
+        return data
+
+
+def test_each_lock_checkbox_is_rendered_once(admin_client):
+    course = CourseFactory(title="Editor title")
+    LearningResource.objects.filter(pk=course.pk).update(locked_fields=["title"], source_values={"title": "Src"})
+
+    html = admin_client.get(edit_url(course)).content.decode()
+
+    names = re.findall(r'<input[^>]*name="(lock__[a-z_]+)"', html)
+    assert names and len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_unticking_the_visible_lock_box_unlocks_and_restores_the_source_value(admin_client):
+    """The form as a browser submits it: every rendered control; the editor unticks the "Lock" box they see."""
+    course = CourseFactory(title="Editor title")
+    LearningResource.objects.filter(pk=course.pk).update(
+        locked_fields=["title"], source_values={"title": "Source title"}
+    )
+    form = BrowserForm()
+    form.feed(admin_client.get(edit_url(course)).content.decode())
+
+    response = admin_client.post(edit_url(course), form.submit(untick={"lock__title"}), follow=True)
+
+    course.refresh_from_db()
+    assert course.locked_fields == []
+    assert course.title == "Source title"
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Unlocked and restored from the source: Title" in m for m in shown), shown
+
+
 def test_unlocking_without_a_recorded_source_value_keeps_the_value_until_the_next_import(admin_client):
     course = CourseFactory(title="Editor title")
     LearningResource.objects.filter(pk=course.pk).update(locked_fields=["title"], content_hash="abc")
@@ -523,7 +598,7 @@ def test_un_hiding_after_an_import_makes_the_resource_public_again(admin_client,
 
     course.refresh_from_db()
     assert course.hidden and not course.published
-    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "True"
+    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "Yes"
     received = []
 
     def receiver(sender, changed_ids, **kwargs):
@@ -550,7 +625,7 @@ def test_un_hiding_keeps_a_resource_its_source_unpublished_unpublished(admin_cli
 
     course.refresh_from_db()
     assert not course.hidden and not course.published
-    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "False"
+    assert published_by_the_source(admin_client.get(edit_url(course)).content.decode()) == "No"
 
 
 def test_resources_cannot_be_created_or_deleted_in_the_admin(admin_client):
@@ -795,3 +870,19 @@ def test_values_differ_compares_as_an_editor_means(field, current, source, diffe
     from catalog.admin.locks import values_differ
 
     assert values_differ(field, current, source) is differ
+
+
+def test_the_catalogue_admin_shows_labels_not_raw_values(admin_client):
+    from decimal import Decimal
+
+    course = CourseFactory(
+        title="Labelled", free=False, min_price=Decimal("2950.00"), currency="USD", languages=["en", "es"]
+    )
+    edit = admin_client.get(edit_url(course)).content.decode()
+    assert published_by_the_source(edit) == "Yes"
+    assert not re.search(r">\s*(True|False)\s*<", edit)
+
+    inspect = admin_client.get(inspect_url(course)).content.decode()
+    assert not re.search(r">\s*(True|False)\s*<", inspect)
+    assert "$2,950" in inspect and "2950.00" not in inspect
+    assert "English, Spanish" in inspect

@@ -243,7 +243,7 @@ def test_course_detail_shows_runs_instructors_topics_offeror_platform_and_enrol_
     assert "<strong>Python</strong>" in body and "<script>alert(1)</script>" not in body
     assert body.index("Ana Bell") < body.index("Eric Grimson")
     assert "Fall term" in body and "Old term" in body
-    assert "Verified: 75.00 USD" in body
+    assert "Verified: $75" in body
     assert start.strftime("%-d %b %Y") in body
     assert reverse("catalog:topic", args=["python"]) in body
     assert reverse("catalog:offeror", args=["mitx"]) in body and "MITx Online" in body
@@ -487,7 +487,7 @@ def test_query_counts_do_not_grow_with_the_catalogue(client, django_assert_max_n
 
 def test_cost_shows_price_range(client):
     course = CourseFactory(free=False, min_price=Decimal("50.00"), max_price=Decimal("150.00"), currency="EUR")
-    assert "Paid: 50.00–150.00 EUR" in client.get(course.get_absolute_url()).content.decode()
+    assert "<dd>€50–€150</dd>" in client.get(course.get_absolute_url()).content.decode()
 
 
 def test_long_podcast_lists_the_first_hundred_episodes(client):

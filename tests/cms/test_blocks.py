@@ -1,5 +1,7 @@
 """The shared block set: every block renders, previews, serialises; catalogue blocks follow the catalogue."""
 
+import re
+
 from django.urls import reverse
 
 from wagtail import blocks as wagtail_blocks
@@ -233,6 +235,33 @@ def test_resource_query_filters_upcoming_offeror_and_count():
     assert len(ResourceQueryBlock.query_ids({"resource_type": "course", "count": 3})) == 3
 
 
+def test_resource_query_see_all_opens_the_catalogue_with_the_same_filters(client):
+    """The "See all" link uses the catalogue's own parameters: it lists what the block's filters select."""
+    from catalog.factories import OfferorFactory, VideoFactory
+
+    ocw = OfferorFactory(code="ocw", name="OCW")
+    robots = TopicFactory(name="Robots", slug="robots")
+    VideoFactory(title="Free robot video", topics=[robots], offered_by=ocw, free=True)
+    CourseFactory(title="Free robot course", topics=[robots], offered_by=ocw, free=True)
+    VideoFactory(title="Paid robot video", topics=[robots], offered_by=ocw, free=False)
+    VideoFactory(title="Free other video", offered_by=ocw, free=True)
+    raw = [
+        block(
+            "resource_query",
+            {"heading": "Robots", "resource_type": "video", "topic": "robots", "offeror": "ocw", "free_only": True,
+             "upcoming_only": False, "ordering": "title", "count": 5},
+        )
+    ]  # fmt: skip
+    html = stream(raw).render_as_block()
+    href = re.search(r'<a href="([^"]+)">See all</a>', html).group(1).replace("&amp;", "&")
+
+    listing = client.get(href).content.decode()
+
+    assert "Free robot video" in listing
+    for other in ("Free robot course", "Paid robot video", "Free other video"):
+        assert other not in listing, (href, other)
+
+
 def test_link_block_accepts_exactly_one_target(home):
     link = LinkBlock()
     assert link.clean(link.to_python({"page": None, "resource": None, "url": "/catalog/"}))["url"] == "/catalog/"
@@ -276,6 +305,11 @@ def test_resource_chooser_searches_and_filters_by_type(admin_client):
     assert "Linear Systems Program" in html and "Linear Algebra" not in html
     html = admin_client.get(results, {"q": "algebra", "include_unpublished": "on"}).content.decode()
     assert "Hidden Algebra" in html and "Hidden by an editor" in html
+    # "All types" is the empty choice: the search form sends `resource_type=`, which must not filter.
+    html = admin_client.get(results, {"q": "linear", "resource_type": ""}).content.decode()
+    assert "Linear Systems Program" in html and "Linear Algebra" in html
+    html = admin_client.get(choose, {"q": "algebra", "resource_type": ""}).content.decode()
+    assert "Linear Algebra" in html
     chosen = admin_client.get(
         reverse("resource_chooser:chosen", args=[LearningResource.objects.get(title="Linear Algebra").pk])
     )

@@ -1,5 +1,7 @@
 """SEO and site chrome: sitemap, robots.txt, meta tags, redirects, navigation, breadcrumbs, CDN purge."""
 
+from django.conf import settings
+
 from wagtail.contrib.frontend_cache.backends import BaseBackend
 from wagtail.contrib.redirects.models import Redirect
 
@@ -32,7 +34,7 @@ def test_sitemap_lists_live_pages_and_public_resources_only(client, home):
 def test_robots_txt_is_configurable(client, home):
     text = client.get("/robots.txt").content.decode()
     assert "User-agent: *" in text and "Disallow: /admin/" in text
-    assert "Sitemap: http://testserver/sitemap.xml" in text
+    assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in text  # SITE_URL, not the Host header
     settings_ = SiteSettings.for_site(home.get_site())
     settings_.robots_txt_extra = "Disallow: /search/"
     settings_.save()

@@ -129,3 +129,11 @@ def test_production_check_deploy_is_clean_with_required_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("0", "False"), ("false", "False"), ("1", "True")])
+def test_development_settings_honour_debug_from_the_environment(value, expected):
+    env = {} if value is None else {"DEBUG": value}
+    values = read_settings("DEBUG", "ALLOWED_HOSTS", **env)
+    assert values["DEBUG"] == expected
+    assert "localhost" in values["ALLOWED_HOSTS"]

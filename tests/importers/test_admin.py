@@ -154,3 +154,44 @@ def test_editor_without_permission_is_refused(editor, fake_source):
 
 def test_actions_need_post(admin, fake_source):
     assert admin.get(f"/admin/imports/{FAKE}/run/").status_code == 405
+
+
+def visible_text(html: str) -> str:
+    """The page's text as a person reads it (no tags, no attribute values)."""
+    import re
+
+    html = re.sub(r"(?s)<(script|style|svg)\b.*?</\1>", " ", html)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_imports_admin_shows_labels_not_codes(admin, configure):
+    configure(courses=[course(n) for n in range(6)])
+    run_import(FAKE)
+    configure(courses=[course(0)])
+    review = run_import(FAKE)
+    dry = run_import(FAKE, dry_run=True)
+    assert review.status == ImportRun.Status.NEEDS_REVIEW
+
+    source_page = visible_text(admin.get(f"/admin/imports/{FAKE}/").content.decode())
+    assert "Needs review: 1" in source_page and "needs_review" not in source_page
+    assert "Succeeded: " in source_page and "succeeded:" not in source_page
+    assert "Imports: Catalogue" in source_page
+    index = visible_text(admin.get("/admin/imports/").content.decode())
+    assert f"Fake courses {FAKE} Catalogue" in index  # the Kind column
+    run_page = visible_text(admin.get(f"/admin/imports/runs/{review.pk}/").content.decode())
+    assert "Needs review" in run_page and "needs_review" not in run_page
+    assert "Course C0000" in run_page and "course C0000" not in run_page  # the diff's Type column
+    assert "would be unpublished" in visible_text(admin.get(f"/admin/imports/runs/{dry.pk}/").content.decode())
+
+
+def test_imports_admin_tables_are_in_scroll_boxes(admin, configure):
+    """Wide tables scroll inside `.imports-table` (static/css/admin.css) instead of widening the admin page."""
+    import re
+
+    configure(courses=[course(1)])
+    run = run_import(FAKE)
+    for url in ("/admin/imports/", f"/admin/imports/{FAKE}/", f"/admin/imports/runs/{run.pk}/"):
+        html = admin.get(url).content.decode()
+        assert "/static/css/admin.css" in html
+        tables = re.findall(r'(<div class="imports-table">)?<table class="listing', html)
+        assert tables and all(tables), url

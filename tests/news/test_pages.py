@@ -185,8 +185,37 @@ def test_event_page_shows_local_time_and_registration(client, events_index):
         audience="Educators",
     )
     html = client.get(page.url).content.decode()
-    assert "10:00" in html and "America/New_York" in html  # 14:00 UTC shown in New York time
+    # 14:00 UTC in June is 10:00 in New York (daylight saving time), shown with the zone's abbreviation.
+    assert "Saturday 1 June 2030, 10:00 AM</time> – <time" in html and "12:00 PM</time> EDT" in html
+    assert "America/New_York" not in html
+    assert 'datetime="2030-06-01T10:00:00-04:00"' in html
     assert "https://register.example.org/" in html and "Educators" in html
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "zone", "expected"),
+    [
+        # Winter in New York: EST; a multi-day event shows both dates.
+        (datetime.datetime(2030, 12, 2, 15, 0, tzinfo=datetime.UTC), 1, "America/New_York",
+         "Monday 2 December 2030, 10:00 AM – 11:00 AM EST"),
+        (datetime.datetime(2030, 12, 2, 15, 0, tzinfo=datetime.UTC), 48, "Europe/Paris",
+         "Monday 2 December 2030, 4:00 PM – Wednesday 4 December 2030, 4:00 PM CET"),
+        # A zone without a letter abbreviation gets its UTC offset.
+        (datetime.datetime(2030, 12, 2, 9, 0, tzinfo=datetime.UTC), 0, "Europe/Istanbul",
+         "Monday 2 December 2030, 12:00 PM UTC+03"),
+        # Daylight saving time ends during the event: each end names its zone.
+        (datetime.datetime(2030, 11, 2, 15, 0, tzinfo=datetime.UTC), 24, "America/New_York",
+         "Saturday 2 November 2030, 11:00 AM EDT – Sunday 3 November 2030, 10:00 AM EST"),
+    ],
+)  # fmt: skip
+def test_event_times_are_shown_in_the_events_zone_for_people(start, hours, zone, expected):
+    from django.utils.html import strip_tags
+
+    from news.models import EventPage
+    from news.templatetags.news_tags import event_when
+
+    event = EventPage(start=start, end=start + datetime.timedelta(hours=hours) if hours else None, time_zone=zone)
+    assert strip_tags(event_when(event)) == expected
 
 
 def test_event_page_validation():

@@ -2,6 +2,7 @@ from django.core.management import call_command
 from django.utils.module_loading import import_string
 
 from cms.management.base import LearnhubCommand, require_migrated
+from cms.sites import sync_default_site
 from cms.tasks import ensure_default_schedules
 
 # Each app adds its loader here, in dependency order (catalogue before the pages that show it).
@@ -33,4 +34,5 @@ class Command(LearnhubCommand):
         for dotted in DEMO_LOADERS:
             self.log(self.style.MIGRATE_HEADING(f"{dotted}:"))
             import_string(dotted)(lambda message: self.log(f"  {message}"))
+        sync_default_site(lambda message: self.log(f"  {message}"))
         self.log(self.style.SUCCESS("Demo content is ready."))
