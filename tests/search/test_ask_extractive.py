@@ -12,7 +12,7 @@ from search.ask.answer import ask
 from search.ask.extractive import LABEL, NO_MATCH
 from search.ask.models import AskConversation, AskMessage
 from search.vectors.encoders import get_encoder
-from search.vectors.index import embed_content_files, ensure_collections
+from search.vectors.index import embed_content_files, embed_resources, ensure_collections
 from search.vectors.stores import EmbeddedVectorStore
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +133,8 @@ def test_passages_come_from_course_material_when_content_search_is_available(db,
     notes = ContentFileFactory(
         resource=course, content="The second law of thermodynamics says entropy of an isolated system never falls."
     )
+    # As an embedding job does: the resource and its files (the close-match check weighs the resource's vector).
+    embed_resources([course], store=store, encoder=encoder)
     embed_content_files([notes], store=store, encoder=encoder)
     reindex()
     try:
