@@ -13,8 +13,9 @@ lexical search, computed over a bounded candidate set (see docs/decisions.md, "S
 
 News and pages are not embedded: semantic mode returns resources only. Hybrid mode fuses over document keys, so
 the news items and pages of the lexical ranking take part with its weight alone (resources get both), and its
-results, total, sorts and facets include them as lexical search would. An empty query browses like lexical search. Anything going wrong in the encoder or the vector store raises `VectorSearchUnavailable`, and the
-service answers with lexical results and a notice. Nothing here writes to the database.
+results, total, sorts and facets include them as lexical search would. An empty query browses like lexical search.
+Anything going wrong in the encoder or the vector store raises `VectorSearchUnavailable`, and the service answers
+with lexical results and a notice. Nothing here writes to the database.
 """
 
 from __future__ import annotations
