@@ -11,9 +11,11 @@ lexical search, computed over a bounded candidate set (see docs/decisions.md, "S
 - a selected facet's own counts come from a second candidate set searched without that facet's selection, so the
   counts follow the lexical semantics: OR within a facet, AND across facets.
 
-News and pages are not embedded: semantic and hybrid modes return resources only. An empty query browses like
-lexical search. Anything going wrong in the encoder or the vector store raises `VectorSearchUnavailable`, and the
-service answers with lexical results and a notice. Nothing here writes to the database.
+News and pages are not embedded: semantic mode returns resources only. Hybrid mode fuses over document keys, so
+the news items and pages of the lexical ranking take part with its weight alone (resources get both), and its
+results, total, sorts and facets include them as lexical search would. An empty query browses like lexical search.
+Anything going wrong in the encoder or the vector store raises `VectorSearchUnavailable`, and the service answers
+with lexical results and a notice. Nothing here writes to the database.
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from django.utils.html import escape
 
 from catalog.models import ContentFile, LearningResource, ResourceInstructor, ResourceType, Run, Topic
 
-from .documents import _has_detail_url, _topic_paths, resource_document
+from .documents import (
+    _has_detail_url,
+    _topic_paths,
+    feed_item_documents,
+    page_documents,
+    resource_document,
+    resource_key,
+)
 from .engines import SearchHit, SearchRequest
 from .facets import FACET_KEYS
 from .ranking import reciprocal_rank_fusion
@@ -164,7 +173,7 @@ def _matches(facets: dict[str, list[tuple[str, str]]], filters: dict[str, list[s
 
 @dataclass
 class Candidate:
-    resource_id: int
+    key: str  # the index document's key: "resource:7", or (hybrid only) "news:3", "page:12"
     score: float  # cosine similarity (semantic) or fused RRF score (hybrid)
 
 
@@ -182,53 +191,48 @@ def semantic_ranking(
     for hit in hits:
         if hit.score < min_score:
             break
-        ranking.append(Candidate(int(hit.payload.get("resource_id", hit.id)), float(hit.score)))
+        ranking.append(Candidate(resource_key(int(hit.payload.get("resource_id", hit.id))), float(hit.score)))
     return ranking
 
 
 def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES):
-    """The lexical engine's best `limit` resources for `request`'s words under `filters`, best first."""
-    resource_filters = dict(filters)
-    types = [value for value in filters.get("type", []) if value in RESOURCE_TYPES]
-    if filters.get("type") and not types:
-        return []
-    # News and pages have no vectors: hybrid search covers resources only.
-    resource_filters["type"] = types or sorted(RESOURCE_TYPES)
+    """Keys of the lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s
+    words under `filters`, best first."""
     lexical = SearchRequest(
         text=request.text,
         terms=request.terms,
         expansions=request.expansions,
-        filters=resource_filters,
+        filters=filters,
         sort="relevance",
         offset=0,
         limit=limit,
         facets=False,
         highlight=False,
     )
-    return [hit.object_id for hit in engine.search(lexical).hits if hit.kind == "resource"]
+    return [hit.key for hit in engine.search(lexical).hits]
 
 
 def hybrid_ranking(
     vector, request: SearchRequest, engine, filters: dict[str, list[str]], evidence: dict | None = None
 ) -> list[Candidate]:
+    """The lexical ranking (all kinds) and the semantic one (resources) fused by reciprocal rank fusion over
+    document keys: a resource scores from both rankings, a news item or page from the lexical one only."""
     semantic = semantic_ranking(vector, filters, min_score=HYBRID_MIN_SCORE)
     lexical = lexical_ranking(request, engine, filters)
     if evidence is not None:
         evidence["similarity"] = semantic[0].score if semantic else 0.0
         evidence["capped"] = len(lexical) >= CANDIDATES or len(semantic) >= CANDIDATES
-    fused = reciprocal_rank_fusion(
-        [[str(pk) for pk in lexical], [str(c.resource_id) for c in semantic]], weights=HYBRID_WEIGHTS
-    )
-    return [Candidate(int(key), score) for key, score in fused]
+    fused = reciprocal_rank_fusion([lexical, [c.key for c in semantic]], weights=HYBRID_WEIGHTS)
+    return [Candidate(key, score) for key, score in fused]
 
 
 # --- Building results --------------------------------------------------------------------------------
 
 
-def _resource_documents(ids: Iterable[int], *, full: bool = True) -> dict[int, object]:
-    """Index documents of the public resources among `ids`, built exactly as the lexical index builds them so
-    that both modes facet and display alike. `full=False` skips runs and instructors (facet values do not depend
-    on them, and the candidate set can be a few hundred resources); content files are never needed here."""
+def _resource_documents(ids: Iterable[int], *, full: bool = True) -> dict[str, object]:
+    """Index documents of the public resources among `ids` by key, built exactly as the lexical index builds them
+    so that both modes facet and display alike. `full=False` skips runs and instructors (facet values do not
+    depend on them, and the candidate set can be a few hundred resources); content files are never needed here."""
     ids = list(set(ids))
     if not ids:
         return {}
@@ -247,7 +251,21 @@ def _resource_documents(ids: Iterable[int], *, full: bool = True) -> dict[int, o
     )
     _has_detail_url()
     paths = _topic_paths()
-    return {resource.pk: resource_document(resource, paths) for resource in queryset}
+    return {resource_key(resource.pk): resource_document(resource, paths) for resource in queryset}
+
+
+def _documents(keys: Iterable[str], *, full: bool = True) -> dict[str, object]:
+    """Index documents of the public objects among `keys` (resources, and in hybrid mode news and pages), by key."""
+    ids: dict[str, list[int]] = {"resource": [], "news": [], "page": []}
+    for key in set(keys):
+        kind, _, pk = key.partition(":")
+        ids.setdefault(kind, []).append(int(pk))
+    documents = _resource_documents(ids["resource"], full=full)
+    if ids["news"]:
+        documents.update((document.key, document) for document in feed_item_documents(ids["news"]))
+    if ids["page"]:
+        documents.update((document.key, document) for document in page_documents(ids["page"]))
+    return documents
 
 
 def _hit(document, score: float) -> SearchHit:
@@ -270,21 +288,25 @@ def _hit(document, score: float) -> SearchHit:
 
 def _sorted(candidates: list[Candidate], documents: dict, sort: str) -> list[Candidate]:
     """Order the candidate set as the lexical engines order their matches (missing dates last)."""
+
+    def ident(candidate):  # the tie-break: by object id, then kind
+        return documents[candidate.key].object_id, candidate.key
+
     if sort == "newest":
         # Newest first, then the higher id (as the lexical ORDER BY).
-        dated = [c for c in candidates if documents[c.resource_id].published_at]
-        undated = [c for c in candidates if not documents[c.resource_id].published_at]
-        dated.sort(key=lambda c: (documents[c.resource_id].published_at, c.resource_id), reverse=True)
-        undated.sort(key=lambda c: -c.resource_id)
+        dated = [c for c in candidates if documents[c.key].published_at]
+        undated = [c for c in candidates if not documents[c.key].published_at]
+        dated.sort(key=lambda c: (documents[c.key].published_at, ident(c)), reverse=True)
+        undated.sort(key=ident, reverse=True)
         return dated + undated
     if sort == "start_date":
-        dated = [c for c in candidates if documents[c.resource_id].start_date]
-        undated = [c for c in candidates if not documents[c.resource_id].start_date]
-        dated.sort(key=lambda c: (documents[c.resource_id].start_date, -c.score, c.resource_id))
-        undated.sort(key=lambda c: (-c.score, c.resource_id))
+        dated = [c for c in candidates if documents[c.key].start_date]
+        undated = [c for c in candidates if not documents[c.key].start_date]
+        dated.sort(key=lambda c: (documents[c.key].start_date, -c.score, ident(c)))
+        undated.sort(key=lambda c: (-c.score, ident(c)))
         return dated + undated
     if sort == "popularity":
-        return sorted(candidates, key=lambda c: (-documents[c.resource_id].popularity, -c.score, c.resource_id))
+        return sorted(candidates, key=lambda c: (-documents[c.key].popularity, -c.score, ident(c)))
     return candidates
 
 
@@ -325,14 +347,14 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
     if facets:
         for key in filters:
             candidate_sets[key] = ranking({other: v for other, v in filters.items() if other != key})
-    documents = _resource_documents((c.resource_id for ranked in candidate_sets.values() for c in ranked), full=False)
+    documents = _documents((c.key for ranked in candidate_sets.values() for c in ranked), full=False)
 
-    matching = [c for c in candidate_sets[""] if c.resource_id in documents]
-    matching = [c for c in matching if _matches(documents[c.resource_id].facets, filters)]
+    matching = [c for c in candidate_sets[""] if c.key in documents]
+    matching = [c for c in matching if _matches(documents[c.key].facets, filters)]
     matching = _sorted(matching, documents, request.sort)
     page = matching[request.offset : request.offset + request.limit]
-    shown = _resource_documents(c.resource_id for c in page)
-    hits = [_hit(shown[c.resource_id], c.score) for c in page if c.resource_id in shown]
+    shown = _documents(c.key for c in page)
+    hits = [_hit(shown[c.key], c.score) for c in page if c.key in shown]
 
     counts: dict[str, dict[str, tuple[int, str]]] = {}
     if facets:
@@ -340,7 +362,7 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
             pool = candidate_sets.get(key, candidate_sets[""])
             facet_counts: dict[str, tuple[int, str]] = {}
             for candidate in pool:
-                document = documents.get(candidate.resource_id)
+                document = documents.get(candidate.key)
                 if document is None or not _matches(document.facets, filters, skip=key):
                     continue
                 for value, label in dict(document.facets.get(key, [])).items():
