@@ -8,11 +8,11 @@ representation holds absolute URLs); the misses are loaded in one pass with ever
 (`public_resources_queryset()`), serialised and cached.
 
 Why it is safe without invalidation messages: every change a representation shows bumps the resource's
-`updated_at` in the database — the loader when a record's content (runs and lookups included) changes, admin saves,
-lookup edits (`catalog.lookup_sync`) — or, for the image the image task stores, its `stored_image_id` — and the page's ids and `updated_at` are read from the
-database on every request, so a changed resource misses its old entry in every process, whatever the cache backend.
-What is public is decided by that same query: a cached representation is only ever served for a resource the
-request's own query found public.
+`updated_at` in the database (the loader when a record's content, runs and lookups included, changes; admin saves;
+lookup edits, `catalog.lookup_sync`) or, for the image the image task stores, its `stored_image_id`; and the page's
+ids, `updated_at` and `stored_image_id` are read from the database on every request, so a changed resource misses
+its old entry in every process, whatever the cache backend. What is public is decided by that same query: a cached
+representation is only ever served for a resource the request's own query found public.
 """
 
 from __future__ import annotations

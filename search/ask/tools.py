@@ -202,6 +202,8 @@ def _facet_filters(filters: Filters, notes: list[str]) -> dict[str, list[str]]:
         facet["level"] = [filters.level]
     if filters.resource_type:
         facet["type"] = filters.resource_type.split(",")  # the extractive reading may name a type and its parts
+    else:  # Ask recommends resources: news and pages (which hybrid search also lists) would take their places
+        facet["type"] = sorted(value for value, _ in ResourceType.choices)
     if filters.topic:
         slugs = _slugs(Topic, filters.topic, key="slug")
         if slugs:
