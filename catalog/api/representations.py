@@ -2,10 +2,10 @@
 
     representations(resources, serializer_class, context) -> list[dict]
 
-`resources` are the page's resources, loaded with their `pk`, `updated_at` and `stored_image_id` only. Each one's representation is
-cached under its id, its `updated_at`, the serializer, the selected fields and the site's scheme and host (the
-representation holds absolute URLs); the misses are loaded in one pass with everything the serializer reads
-(`public_resources_queryset()`), serialised and cached.
+`resources` are the page's resources, loaded with their `pk`, `updated_at` and `stored_image_id` only. Each
+one's representation is cached under its id, its `updated_at`, its stored image, the serializer, the selected
+fields and the site's scheme and host (the representation holds absolute URLs); the misses are loaded in one pass
+with everything the serializer reads (`public_resources_queryset()`), serialised and cached.
 
 Why it is safe without invalidation messages: every change a representation shows bumps the resource's
 `updated_at` in the database (the loader when a record's content, runs and lookups included, changes; admin saves;
