@@ -32,6 +32,7 @@ CASES = {
     "sync_import_schedules": ([], NOT_MIGRATED, True),
     # On main since this branch started (the lead's import locks).
     "import_locks": (["release"], "name the source whose lock to release", False),
+    "fetch_resource_images": (["--source", "nosuch"], "no resources of source 'nosuch'", False),
 }
 EXTRA = {"import_unknown": ("import", ["nosuch"], "unknown import source 'nosuch'")}
 
