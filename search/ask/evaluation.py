@@ -12,7 +12,7 @@ from django.db import transaction
 
 from catalog.models import LearningResource
 
-from ..eval import EvalFileError
+from ..eval import EvalFileError, sync_vectors
 from .answer import ask
 from .models import AskConversation
 
@@ -95,6 +95,7 @@ def evaluate_ask(
     queries: list[JudgedQuery], qrels: dict[str, dict[str, int]], *, extractive: bool = False, wrap=None
 ) -> AskReport:
     """Ask each question in a fresh conversation (rolled back afterwards: evaluation stores nothing)."""
+    sync_vectors()  # else the first questions find the replica catching up and search with keywords only
     scores = []
     for query in wrap(queries) if wrap else queries:
         trace: dict = {}

@@ -20,6 +20,9 @@ Each page's last state is saved as a screenshot in var/test-artifacts/browser/ (
 from __future__ import annotations
 
 import contextlib
+import html
+import http.server
+import json
 import os
 import re
 import secrets
@@ -27,6 +30,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -157,10 +161,63 @@ def _stop(processes, grace: float = 8.0) -> None:
             process.wait()
 
 
+class HeadlessFrontend:
+    """A stand-in for the Next.js frontend's preview route, over real HTTP: GET /preview?content_type=..&token=..
+    fetches the draft from the site's `/api/v2/page_preview/` and renders its title and its blocks' headings and
+    resource titles, as the frontend would."""
+
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}/preview"
+        self.site_url = ""
+        frontend = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                query = urlsplit(self.path).query
+                api = f"{frontend.site_url}/api/v2/page_preview/?{query}"
+                try:
+                    with urllib.request.urlopen(api, timeout=30) as response:  # noqa: S310 - loopback
+                        page = json.load(response)
+                    body = frontend.render(page)
+                    status = 200
+                except urllib.error.HTTPError as exc:
+                    body, status = f"<h1>Preview failed: {exc.code}</h1>", 502
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def render(page: dict) -> str:
+        parts = [f"<h1>{html.escape(page.get('title', ''))}</h1>"]
+        for block in page.get("body", []):
+            value = block.get("value")
+            if isinstance(value, dict):
+                if value.get("heading"):
+                    parts.append(f"<h2>{html.escape(str(value['heading']))}</h2>")
+                for resource in value.get("resources", []) or []:
+                    parts.append(f"<p class=resource>{html.escape(resource.get('title', ''))}</p>")
+        return "<!doctype html><title>Frontend preview</title><main>" + "".join(parts) + "</main>"
+
+
 @pytest.fixture(scope="session")
-def browser_site(tmp_path_factory):
+def headless_frontend():
+    frontend = HeadlessFrontend(free_port())
+    yield frontend
+    frontend.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_site(tmp_path_factory, headless_frontend):
     workdir = tmp_path_factory.mktemp("browser-site")
     port = free_port()
+    headless_frontend.site_url = f"http://127.0.0.1:{port}"
     database_url, pg_name = _database_url(workdir)
     env = {
         **os.environ,
@@ -175,6 +232,7 @@ def browser_site(tmp_path_factory):
         "QDRANT_EDGE_PATH": str(workdir / "qdrant"),
         "IMPORT_TEMP_DIR": str(workdir / "tmp"),
         "DEMO_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "HEADLESS_PREVIEW_CLIENT_URL": headless_frontend.url,
         "Q_WORKERS": "1",
         "PYTHONUNBUFFERED": "1",
     }

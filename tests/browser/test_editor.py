@@ -46,7 +46,7 @@ def search_chooser(page, query: str, resource_type: str):
     return results
 
 
-def test_build_preview_and_publish_a_resource_list_on_the_landing_page(admin_page, browser_site):
+def test_build_preview_and_publish_a_resource_list_on_the_landing_page(admin_page, browser_site, headless_frontend):
     page, site = admin_page, browser_site
     marker = secrets.token_hex(3)
     course, program = shell_value(
@@ -91,8 +91,26 @@ def test_build_preview_and_publish_a_resource_list_on_the_landing_page(admin_pag
     page.goto(f"/admin/pages/{page_id}/view_draft/")
     expect(page.locator("main")).to_contain_text(heading)
     expect(page.locator("main")).to_contain_text(course[1])
-    # (The headless preview API is tested through the admin in tests/cms/test_preview.py: this site runs no
-    # Next.js frontend, so the admin offers no headless preview mode here.)
+    # The headless preview: the edit form's data goes to the admin's preview (as its preview panel sends it), the
+    # "headless" mode hands the frontend (a stand-in over real HTTP, conftest) a token, and the frontend renders
+    # the draft from /api/v2/page_preview/.
+    page.goto(f"/admin/pages/{page_id}/edit/")
+    preview_url = f"/admin/pages/{page_id}/edit/preview/"
+    posted = page.evaluate(
+        """async (url) => {
+            const form = document.querySelector('#page-edit-form');
+            const response = await fetch(url, {method: 'POST', body: new FormData(form)});
+            return (await response.json()).is_valid;
+        }""",
+        preview_url,
+    )
+    assert posted is True
+    page.goto(preview_url + "?mode=headless")
+    client_url = re.search(re.escape(headless_frontend.url) + r"[^\"'\s<>]*", page.content())
+    assert client_url, "the headless preview mode names the frontend's preview URL"
+    page.goto(client_url.group(0).replace("&amp;", "&"))
+    expect(page.locator("main")).to_contain_text(heading)
+    expect(page.locator("main")).to_contain_text(course[1])
     status, _, live = site.get("/explore/")
     assert heading not in live.decode()  # a draft is not public
 
