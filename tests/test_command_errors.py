@@ -24,6 +24,7 @@ CASES = {
     "import": (["oll", "--file", "/nonexistent/oll.csv"], "no such file or folder: /nonexistent/oll.csv", False),
     "import_content": (["/nonexistent/course.tar.gz"], "no such file: /nonexistent/course.tar.gz", False),
     "search_eval": (["/nonexistent/q.tsv", "/nonexistent/r.tsv"], "/nonexistent/q.tsv: cannot be read", False),
+    "ask_eval": (["/nonexistent/q.tsv", "/nonexistent/r.tsv"], "/nonexistent/q.tsv: cannot be read", False),
     "search_rebuild": (["--engine", "opensearch"], "the opensearch engine needs OPENSEARCH_URL", False),
     "embed": (["--batch-size", "0"], "argument --batch-size: '0' is not a positive whole number", False),
     "demo_admin": (["--password", "short"], "password refused: This password is too short.", False),
