@@ -611,7 +611,10 @@ SPECTACULAR_SETTINGS = {
     # The schema covers the REST API (/api/v1/); Wagtail's own API views are documented separately.
     "PREPROCESSING_HOOKS": ["cms.api.rest_api_endpoints_only"],
     # `mode` and `mode_used` share one choice set: name it once.
-    "ENUM_NAME_OVERRIDES": {"SearchModeEnum": "search.service.MODES"},
+    "ENUM_NAME_OVERRIDES": {
+        "SearchModeEnum": "search.service.MODES",
+        "AskFeedbackEnum": "search.ask.serializers.FEEDBACK_VALUES",
+    },
 }
 # Public responses may be cached by a CDN for this long, then served stale while revalidating.
 CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)

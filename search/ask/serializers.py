@@ -42,11 +42,15 @@ class AskErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.CharField())
 
 
+# One name in the OpenAPI schema for the request's and the response's choices (SPECTACULAR_SETTINGS).
+FEEDBACK_VALUES = ["up", "down", "none"]
+
+
 class FeedbackRequestSerializer(serializers.Serializer):
     conversation_id = serializers.UUIDField(help_text="The conversation the message belongs to.")
-    value = serializers.ChoiceField(choices=["up", "down", "none"])
+    value = serializers.ChoiceField(choices=FEEDBACK_VALUES)
 
 
 class FeedbackResponseSerializer(serializers.Serializer):
     message_id = serializers.IntegerField()
-    feedback = serializers.ChoiceField(choices=["up", "down", "none"])
+    feedback = serializers.ChoiceField(choices=FEEDBACK_VALUES)

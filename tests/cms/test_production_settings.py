@@ -68,7 +68,8 @@ def test_wildcard_hosts_start_but_check_deploy_warns(database):
 
 
 def test_development_needs_no_allowed_hosts():
-    """DEBUG development serves localhost with ALLOWED_HOSTS empty (Django allows localhost then)."""
+    """Development serves localhost with ALLOWED_HOSTS unset: the development settings name localhost (so that
+    DEBUG=0, for the branded error pages, still answers there)."""
     result = run_manage(
         "shell",
         "--no-imports",
@@ -77,7 +78,7 @@ def test_development_needs_no_allowed_hosts():
         "print(settings.ALLOWED_HOSTS, Client().get('/health/liveness/', HTTP_HOST='localhost:8000').status_code)",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[] 200"
+    assert result.stdout.strip().splitlines()[-1] == "['localhost', '127.0.0.1', '[::1]'] 200"
 
 
 @pytest.mark.parametrize(
