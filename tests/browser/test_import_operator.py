@@ -74,7 +74,7 @@ def test_dry_run_review_and_approve(admin_page, browser_site):
     assert status == "succeeded"
     page.goto(f"/admin/imports/runs/{dry}/")
     expect(page.locator("#diff-would_unpublish")).to_have_text("30 would be unpublished (showing 20)")
-    expect(page.locator("#diff-would_unpublish + table tbody tr")).to_have_count(20)
+    expect(page.locator("#diff-would_unpublish + .imports-table table tbody tr")).to_have_count(20)
     expect(page.locator("#run-guard")).to_contain_text("guard: 30 of 40 (75%) > 50% limit → would stop for review")
     assert query(site, "mine.filter(published=True).count()") == str(FULL)
 
