@@ -352,9 +352,13 @@ def judge_close_match(similarity: float | None, coverage: float) -> bool:
 
 
 def close_match_verdict(hits, similarity: float | None, coverage: float, params: SearchParams) -> bool | None:
-    """`SearchPage.no_close_match`: judged on the hits shown; a page past the end has none to judge (None)."""
+    """`SearchPage.no_close_match`, judged on the best hits: the first page in relevance order. Later pages and
+    other orders are not judged (None): the first page's verdict stands for the query (with no close match it
+    shows the nearest few and no next page), and a page of newest hits says nothing about the best ones."""
+    if params.page != 1 or params.sort not in ("", "relevance"):
+        return None
     if not hits:
-        return True if params.page == 1 else None
+        return True
     return judge_close_match(similarity, coverage)
 
 

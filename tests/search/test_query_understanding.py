@@ -233,6 +233,23 @@ def test_no_close_match_shows_the_nearest_few_and_says_so(client, courses, store
     assert "No close match" in html
 
 
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_later_pages_and_other_orders_keep_their_hits(courses, reindex, store, encoder, mode, sort):
+    """The close-match verdict is the first page's in relevance order: page 2 of a good match is not cut to the
+    "nearest few" because its own (weaker) hits do not show the query's words."""
+    for n in range(25):
+        CourseFactory(title=f"Python project {n}", description="<p>Scripts.</p>")
+    CourseFactory(title="Advanced topics", description="<p>Decorators and generators in python.</p>")
+    embed_resources(list(type(courses["ml"]).objects.all()), store=store, encoder=encoder)
+    reindex()
+    first = run_search(SearchParams(q="python", mode=mode, sort=sort, page=1, page_size=20))
+    second = run_search(SearchParams(q="python", mode=mode, sort=sort, page=2, page_size=20))
+    assert first.total >= 28 and len(first.hits) == 20
+    assert second.total == first.total and len(second.hits) == first.total - 20
+    assert second.no_close_match is None and first.no_close_match is (False if sort == "relevance" else None)
+
+
 def test_an_institution_keeps_its_keyword_precision(courses):
     page = lexical("yale")
     assert titles(page) == ["Moral foundations of politics"]
