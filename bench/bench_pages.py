@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
-from bench_load import SERVICE_VARIABLES, create_database, drop_database, manage  # noqa: E402
+from bench_load import create_database, drop_database, manage, scratch_environment  # noqa: E402
 from load_processes import Processes, free_port  # noqa: E402
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "bakerydemo"
@@ -119,22 +119,9 @@ def bakery_blog_post(port: int) -> str:
 
 
 def learnhub_env(database_url: str, scratch: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(dict.fromkeys(SERVICE_VARIABLES, ""))
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "cms.settings.production",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench-pages-" + os.urandom(32).hex(),
-            "ALLOWED_HOSTS": "127.0.0.1,testserver",
-            "SECURE_SSL_REDIRECT": "false",
-            "MEDIA_ROOT": str(scratch / "media"),
-            "SNAPSHOT_ROOT": str(scratch / "snapshots"),
-            "QDRANT_EDGE_PATH": str(scratch / "qdrant"),
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    """bench_load's production environment on the scratch database, answering Django's test client too."""
+    env = scratch_environment(database_url, scratch)
+    env.update({"ALLOWED_HOSTS": "127.0.0.1,testserver", "LOG_LEVEL": "WARNING"})
     return env
 
 
