@@ -3,7 +3,8 @@
 Settings come from the branches of cms/settings/base.py that production takes: a fresh process imports
 cms.settings.production with REDIS_URL or AWS_* set and prints what it built, and this process then runs with
 exactly those values (override_settings), or the subprocesses run with them themselves (qcluster workers).
-Redis tests use database 15 on 127.0.0.1:6379, flushed before and after, and are skipped when no Redis answers;
+Redis tests use database 15 on 127.0.0.1:6379 (or TEST_REDIS_URL: CI runs its two legs at once, each with its own
+database), flushed before and after, and are skipped when no Redis answers;
 S3 tests run against moto's threaded server over real HTTP on 127.0.0.1.
 """
 
@@ -26,7 +27,7 @@ from tests.cms.test_settings import GOOD_SECRET, run_manage
 from tests.cms.test_tasks import database_url_of_test_database
 from tests.conftest import REPO_ROOT
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PRODUCTION = {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "learn.example.org"}
 
 
@@ -52,14 +53,14 @@ def production_settings(tmp_path, *names, **env) -> dict:
 
 @pytest.fixture
 def redis_db():
-    """A client of Redis database 15, flushed before and after; skips when no Redis answers on 127.0.0.1:6379."""
+    """A client of the test Redis database, flushed before and after; skips when no Redis answers there."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
     try:
         client.ping()
     except redis.exceptions.ConnectionError as exc:
-        pytest.skip(f"no Redis server on 127.0.0.1:6379 ({exc}); start one to test the Redis cache and broker")
+        pytest.skip(f"no Redis server at {REDIS_URL} ({exc}); start one to test the Redis cache and broker")
     client.flushdb()
     yield client
     client.flushdb()
@@ -78,7 +79,7 @@ def redis_cache(redis_db, tmp_path):
 def test_redis_cache_set_get_and_delete(redis_cache):
     cache.set("greeting", {"hello": "world"}, 60)
     assert cache.get("greeting") == {"hello": "world"}
-    # Stored in Redis database 15 under the project's key prefix, so other processes share it.
+    # Stored in the test Redis database under the project's key prefix, so other processes share it.
     assert redis_cache.exists("learnhub:1:greeting")
     assert 0 < redis_cache.ttl("learnhub:1:greeting") <= 60
     assert cache.add("greeting", "other") is False
