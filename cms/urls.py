@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -32,6 +32,9 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+elif settings.SERVE_MEDIA_IMAGES:
+    # Media on local disk under production settings (the embedded default): images only (cms.views.media_image).
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media_image, name="media-image"))
 
 # Wagtail's page serving comes last: it matches every remaining path.
 urlpatterns.append(path("", include(wagtail_urls)))

@@ -1,12 +1,16 @@
-"""Site-wide views: robots.txt, sitemap.xml (live pages and published catalogue resources), /favicon.ico."""
+"""Site-wide views: robots.txt, sitemap.xml (live pages and published catalogue resources), /favicon.ico, and the
+image files under /media/ when media is on local disk."""
 
-from urllib.parse import urlsplit
+import posixpath
+from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap as DjangoSitemap
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 from wagtail.contrib.sitemaps import views as sitemap_views
 from wagtail.contrib.sitemaps.sitemap_generator import Sitemap as PageSitemap
@@ -80,3 +84,25 @@ def robots_txt(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says: send them to the static file."""
     return HttpResponsePermanentRedirect(static("icons/favicon.ico"))
+
+
+# Image files only: Wagtail's documents live under media/documents/ too, but they are served by /documents/, which
+# checks their collection's privacy; serving that folder here would bypass it.
+PUBLIC_MEDIA_FOLDERS = ("images/", "original_images/")
+
+
+@require_safe
+def media_image(request, path):
+    """An image file (a rendition or an original) from MEDIA_ROOT, for sites whose media is on local disk.
+
+    WhiteNoise serves static files only, so without this (or S3, or a web server in front) a production-settings site
+    on the embedded defaults answered 404 for every stored image. Rendition names carry their filter and a hash of
+    the focal point, so they can be cached for a day.
+    """
+    # Judge the path as `serve` will resolve it: "images/../documents/x.pdf" is a document.
+    path = posixpath.normpath(unquote(path)).lstrip("/")
+    if not path.startswith(PUBLIC_MEDIA_FOLDERS):
+        raise Http404("Only image files are served from /media/.")
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -250,6 +250,10 @@ AWS_DEFAULT_ACL = None
 AWS_S3_FILE_OVERWRITE = False
 AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
 
+# Whether the site itself serves image files from MEDIA_ROOT at /media/ when DEBUG is off: yes while media is on
+# local disk (no S3 bucket); set 0 when a web server or CDN in front serves /media/.
+SERVE_MEDIA_IMAGES = env.bool("SERVE_MEDIA_IMAGES", default=not AWS_STORAGE_BUCKET_NAME)
+
 STORAGES = {
     "default": (
         {"BACKEND": "storages.backends.s3.S3Storage"}

@@ -122,3 +122,9 @@ def test_catalogue_resource_and_search_pages_request_only_the_site(browser_site,
     assert not any("thirdparty" in img["src"] + img["srcset"] for img in images)
     assert any("/media/images/" in url for url in urls)
     assert any(PLACEHOLDER.search(url) for url in urls)
+    # ... and they load: the production-settings site serves its own renditions (media on local disk).
+    page.wait_for_load_state("load")
+    stored = page.eval_on_selector_all(
+        "main img[srcset*='/media/images/']", "els => els.map(e => ({src: e.currentSrc, width: e.naturalWidth}))"
+    )
+    assert stored and all(img["width"] > 0 for img in stored), stored
