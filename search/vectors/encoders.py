@@ -143,7 +143,7 @@ class OpenAIEncoder:
             retry=retry_if_exception_type(
                 (openai.RateLimitError, openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError)
             ),
-            wait=wait_exponential_jitter(initial=0.5, max=20),
+            wait=wait_exponential_jitter(multiplier=0.5, max=20),
             stop=stop_after_attempt(self.max_attempts),
             reraise=True,
         )
