@@ -68,11 +68,9 @@ class OpenEdxOAuth2(BaseOAuth2):
         }
 
     def get_user_details(self, response):
-        fullname, first_name, last_name = self.get_user_names(response.get("name") or "")
+        # First and last names are derived from the full name by the social_names pipeline step.
         return {
             "username": response.get("username"),
             "email": response.get("email") or "",
-            "fullname": fullname,
-            "first_name": first_name,
-            "last_name": last_name,
+            "fullname": response.get("name") or "",
         }

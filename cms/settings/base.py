@@ -573,7 +573,7 @@ SOCIAL_AUTH_PIPELINE = [
     "cms.accounts.pipeline.admin_access_follows_roles",
 ]
 # Provider errors (bad state, token, unverified email) go back to the sign-in page with a message.
-MIDDLEWARE = [*MIDDLEWARE, "social_django.middleware.SocialAuthExceptionMiddleware"]
+MIDDLEWARE = [*MIDDLEWARE, "cms.accounts.middleware.SignInErrorMiddleware"]
 # --- end sign-in ---
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
