@@ -349,6 +349,15 @@ def test_sign_out_ends_the_session_and_the_providers(client, provider):
     assert answer.status_code == 302 and answer.headers["Location"] == "http://testserver/"
 
 
+def test_signing_out_of_the_wagtail_admin_also_ends_the_providers_session(client, provider):
+    IDP["claims"] = identity("lee", groups=["learnhub-editors"])
+    provider.sign_in(client, next_url="/admin/")
+    assert client.get("/admin/").status_code == 200
+    response = client.post("/admin/logout/")
+    assert signed_in_user(client) is None
+    assert response.status_code == 302 and response["Location"].startswith(f"{provider.url}/o/logout/?")
+
+
 def test_a_local_sign_in_signs_out_locally(client, provider):
     User.objects.create_user("hal", "hal@example.org", "a-local-password")
     client.post("/accounts/login/", {"username": "hal", "password": "a-local-password"})
