@@ -271,6 +271,20 @@ def test_an_unverified_email_is_refused(client, provider, refusals):
     assert not User.objects.filter(username="frank").exists()
 
 
+def test_two_local_accounts_with_the_email_are_not_guessed_between(client, provider):
+    User.objects.create_user("mia.one", "mia@example.org", "a-local-password")
+    User.objects.create_user("mia.two", "MIA@example.org", "a-local-password")
+    IDP["claims"] = identity("mia")
+    refused(client, provider.sign_in(client), says="More than one Learnhub account uses this email address")
+    assert not UserSocialAuth.objects.exists()
+
+
+def test_provider_sign_in_works_with_local_passwords_off(client, provider, settings):
+    settings.LOCAL_PASSWORD_LOGIN = False
+    assert provider.sign_in(client)["Location"] == "/"
+    assert signed_in_user(client).username == "alice"
+
+
 def test_email_verified_missing_is_refused(client, provider):
     claims = identity("gina")
     del claims["email_verified"]
