@@ -9,6 +9,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cms.accounts.throttling import SearchThrottle
+
 from .engines import SORTS, SearchUnavailable
 from .facets import FACETS
 from .semantic import CONTENT_LIMIT, CONTENT_MAX, VectorSearchUnavailable, content_search
@@ -57,6 +59,7 @@ class SearchAPIView(APIView):
     """Full-text search over the public catalogue, pages and news, with facets."""
 
     authentication_classes = []
+    throttle_classes = [SearchThrottle]
 
     @extend_schema(
         operation_id="search",
@@ -118,6 +121,7 @@ class ContentSearchAPIView(APIView):
     """Passages of course files that answer a question, grouped by resource."""
 
     authentication_classes = []
+    throttle_classes = [SearchThrottle]
 
     @extend_schema(
         operation_id="search_content",
