@@ -1,7 +1,7 @@
 """GET /api/v1/me/: who the API takes the caller to be (a person or a service), 401 when nobody."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,7 +14,10 @@ class IsPersonOrService(permissions.BasePermission):
     message = "authentication required: a bearer token, an API key or a signed-in session"
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated) or is_service(request)
+        if (request.user and request.user.is_authenticated) or is_service(request):
+            return True
+        # Raised here so that the 401 says which credentials are accepted (DRF's default names none).
+        raise exceptions.NotAuthenticated(self.message)
 
 
 class MeUserSerializer(serializers.Serializer):
