@@ -75,7 +75,9 @@ class ApiKeyViewSet(ModelViewSet):
     list_display = ["name", "prefix", "owner", "status", "created_at", "last_used_at", "expires_at"]
     list_filter = ["owner"]
     search_fields = ["name", "prefix"]
-    create_view_class = ApiKeyCreateView
+    add_view_class = ApiKeyCreateView
+    # A copy would be a second row without a secret of its own; a new key is created, never copied.
+    copy_view_enabled = False
 
     def get_form_class(self, for_update=False):
         return ApiKeyEditForm if for_update else ApiKeyForm

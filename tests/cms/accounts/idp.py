@@ -89,8 +89,8 @@ class IdentityProvider:
         return f"{signing_input}.{_b64(signature)}"
 
 
-@pytest.fixture
-def idp(httpserver, settings):
+@pytest.fixture(name="idp")
+def idp_fixture(httpserver, settings):
     """An identity provider configured the way production is: OIDC_ENDPOINT only, JWKS and issuer by discovery."""
     from cms.accounts.api_auth import reset_key_cache
 

@@ -6,7 +6,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.cms.accounts.idp import AUDIENCE, bearer, idp  # noqa: F401 (fixture)
+from tests.cms.accounts.idp import AUDIENCE, bearer, idp_fixture  # noqa: F401 (the `idp` fixture)
 
 ME = "/api/v1/me/"
 
@@ -256,6 +256,7 @@ def test_a_bad_token_is_refused_on_other_api_endpoints_too(client, idp, learner)
 
 def test_schema_documents_the_security_schemes_and_me(client, db):
     from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.validation import validate_schema
 
     GENERATOR_STATS.reset()
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
@@ -268,4 +269,6 @@ def test_schema_documents_the_security_schemes_and_me(client, db):
     me = schema["paths"]["/api/v1/me/"]["get"]
     assert {"bearerAuth": []} in me["security"] and {"apiKeyAuth": []} in me["security"]
     assert {"200", "401", "503"} <= set(me["responses"])
-    assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
+    assert not GENERATOR_STATS._warn_cache, dict(GENERATOR_STATS._warn_cache)
+    assert not GENERATOR_STATS._error_cache, dict(GENERATOR_STATS._error_cache)
+    validate_schema(schema)
