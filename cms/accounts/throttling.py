@@ -16,6 +16,7 @@ per day, and a token budget), which counts the same callers through `caller_iden
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user
 
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
@@ -38,9 +39,13 @@ def caller_identity(request) -> tuple[str, str]:
         return "key", str(request.auth.pk)
     if _authenticated(getattr(request, "user", None)):
         return "user", str(request.user.pk)
+    # DRF has set the Django request's user to anonymous on such views: read the session itself.
     django_request = getattr(request, "_request", request)
-    if _authenticated(getattr(django_request, "user", None)):
-        return "user", str(django_request.user.pk)
+    session = getattr(django_request, "session", None)
+    if session is not None and session.get(SESSION_KEY):
+        user = get_user(django_request)
+        if _authenticated(user):
+            return "user", str(user.pk)
     if "HTTP_AUTHORIZATION" in request.META or "HTTP_X_API_KEY" in request.META:
         for authentication in (ApiKeyAuthentication(), BearerTokenAuthentication()):
             try:
