@@ -49,8 +49,12 @@ def _refused(message: str, code: str) -> exceptions.AuthenticationFailed:
 
 # --- The identity provider's keys ------------------------------------------------------------------------------
 
+# After a failed fetch, requests fail fast (or use the last key set or discovery document) for this long instead of
+# each waiting for the identity provider's timeout.
+FETCH_FAILURE_BACKOFF_SECONDS = 5.0
 _lock = threading.Lock()
-_discovery: dict[str, tuple[float, dict]] = {}
+_discovery: dict[str, tuple[float, dict]] = {}  # url → (fetched at, document)
+_discovery_failed_at: dict[str, float] = {}
 _clients: dict[tuple, jwt.PyJWKClient] = {}
 
 
@@ -58,26 +62,43 @@ def reset_key_cache() -> None:
     """Forget the cached discovery documents and JWKS (tests; an operator never needs it: keys refresh themselves)."""
     with _lock:
         _discovery.clear()
+        _discovery_failed_at.clear()
         _clients.clear()
 
 
 def _discovery_document() -> dict:
+    """OIDC_ENDPOINT's discovery document, cached like the key set (and, like it, used for one more cache lifetime
+    when the provider cannot be reached)."""
     endpoint = settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT.rstrip("/")
     url = f"{endpoint}/.well-known/openid-configuration"
+    lifetime = settings.OIDC_JWKS_CACHE_SECONDS
+    now = time.monotonic()
     with _lock:
-        cached = _discovery.get(url)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        fetched_at, document = _discovery.get(url, (None, None))
+    if document is not None and now - fetched_at < lifetime:
+        return document
+    usable_stale = document is not None and now - fetched_at < 2 * lifetime
+    failed_at = _discovery_failed_at.get(url)
+    if failed_at is not None and now - failed_at < FETCH_FAILURE_BACKOFF_SECONDS:
+        if usable_stale:
+            return document
+        raise IdentityProviderUnavailable()
     try:
         response = httpx.get(url, timeout=settings.OIDC_JWKS_TIMEOUT)
         response.raise_for_status()
-        document = response.json()
+        fresh = response.json()
+        if not isinstance(fresh, dict):
+            raise ValueError("the discovery document is not a JSON object")
     except (httpx.HTTPError, ValueError) as exc:
+        _discovery_failed_at[url] = now
+        if usable_stale:
+            logger.warning("OIDC discovery at %s failed (%s): using the document fetched before", url, exc)
+            return document
         logger.warning("OIDC discovery at %s failed: %s", url, exc)
         raise IdentityProviderUnavailable() from exc
     with _lock:
-        _discovery[url] = (time.monotonic() + settings.OIDC_JWKS_CACHE_SECONDS, document)
-    return document
+        _discovery[url] = (now, fresh)
+    return fresh
 
 
 def token_settings() -> tuple[str, str, str]:
@@ -106,6 +127,42 @@ def token_settings() -> tuple[str, str, str]:
     return jwks_url, issuer, audience
 
 
+class KeySetClient(jwt.PyJWKClient):
+    """PyJWKClient that rides out a short identity-provider outage: when the key set cannot be fetched, the last one
+    fetched is used for up to one more cache lifetime (keys rarely change; refusing every signed-in caller because
+    the provider blinked would be worse), and after a failure it does not retry for FETCH_FAILURE_BACKOFF_SECONDS."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._lifespan = kwargs.get("lifespan", 300)
+        self._last_set: jwt.PyJWKSet | None = None
+        self._fetched_at = 0.0
+        self._failed_at: float | None = None
+
+    def fetch_data(self):
+        if self._failed_at is not None and time.monotonic() - self._failed_at < FETCH_FAILURE_BACKOFF_SECONDS:
+            raise jwt.PyJWKClientConnectionError("the key set could not be fetched moments ago; not retrying yet")
+        try:
+            data = super().fetch_data()
+        except jwt.PyJWKClientConnectionError:
+            self._failed_at = time.monotonic()
+            raise
+        self._failed_at = None
+        self._fetched_at = time.monotonic()
+        return data
+
+    def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
+        try:
+            jwk_set = super().get_jwk_set(refresh)
+        except jwt.PyJWKClientConnectionError:
+            if self._last_set is not None and time.monotonic() - self._fetched_at < 2 * self._lifespan:
+                logger.warning("JWKS at %s unreachable: using the key set fetched before", self.uri)
+                return self._last_set
+            raise
+        self._last_set = jwk_set
+        return jwk_set
+
+
 def _jwks_client(jwks_url: str) -> jwt.PyJWKClient:
     """One client per JWKS URL and settings, kept for the process: it caches the key set for OIDC_JWKS_CACHE_SECONDS
     and refetches it for an unknown `kid` at most once per OIDC_JWKS_MIN_REFETCH_SECONDS (so tokens with made-up
@@ -119,7 +176,7 @@ def _jwks_client(jwks_url: str) -> jwt.PyJWKClient:
     with _lock:
         client = _clients.get(options)
         if client is None:
-            client = jwt.PyJWKClient(
+            client = KeySetClient(
                 jwks_url,
                 cache_jwk_set=True,
                 lifespan=max(settings.OIDC_JWKS_CACHE_SECONDS, 1),

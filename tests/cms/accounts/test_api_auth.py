@@ -203,6 +203,30 @@ def test_jwks_endpoint_failing_is_503(client, idp, learner, httpserver):
     assert "identity provider" in _detail(response)
 
 
+def test_a_short_outage_after_a_fetch_uses_the_keys_fetched_before(client, idp, learner, settings, httpserver):
+    settings.OIDC_JWKS_CACHE_SECONDS = 1
+    assert client.get(ME, **bearer(idp.token())).status_code == 200
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/realms/learnhub/certs").respond_with_data("down", status=503)
+    time.sleep(1.1)  # the cached set has expired: the next request tries to refetch, fails, uses the old set
+    assert client.get(ME, **bearer(idp.token())).status_code == 200
+    fetches = idp.jwks_fetches()
+    assert fetches == 2
+    # Right after a failure, requests do not wait on the provider again.
+    assert client.get(ME, **bearer(idp.token())).status_code == 200
+    assert idp.jwks_fetches() == fetches
+    # Past one more cache lifetime, old keys are no longer trusted.
+    time.sleep(1.0)
+    from cms.accounts import api_auth
+
+    api_auth.FETCH_FAILURE_BACKOFF_SECONDS, backoff = 0.0, api_auth.FETCH_FAILURE_BACKOFF_SECONDS
+    try:
+        response = client.get(ME, **bearer(idp.token()))
+    finally:
+        api_auth.FETCH_FAILURE_BACKOFF_SECONDS = backoff
+    assert response.status_code == 503
+
+
 def test_discovery_down_is_503(client, learner, settings, idp):
     settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = f"http://127.0.0.1:{_closed_port()}/realms/learnhub"
     response = client.get(ME, **bearer(idp.token()))
