@@ -163,3 +163,29 @@ def test_editors_without_the_permission_cannot_manage_keys(client, db):
     response = client.get(reverse("api_keys:add"))
     assert response.status_code in (302, 403)
     assert client.get(reverse("api_keys:index")).status_code in (302, 403)
+
+
+def test_management_command_creates_lists_and_revokes(client, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out, err = StringIO(), StringIO()
+    call_command("api_key", "create", "Batch exporter", "--days", "30", stdout=out, stderr=err)
+    raw = out.getvalue().strip()
+    assert raw.startswith("lh_") and "shown once" in err.getvalue()
+    response = client.get(ME, HTTP_X_API_KEY=raw)
+    assert response.status_code == 200
+    assert response.json()["service"]["name"] == "Batch exporter"
+    assert response.json()["service"]["expires_at"] is not None
+    listing = StringIO()
+    call_command("api_key", "list", stdout=listing)
+    prefix = raw.split("_")[1]
+    assert f"{prefix}  active" in listing.getvalue() and raw not in listing.getvalue()
+    call_command("api_key", "revoke", raw, stdout=StringIO())
+    assert client.get(ME, HTTP_X_API_KEY=raw).status_code == 401
+    with pytest.raises(CommandError, match="no API key with prefix 'nothere'"):
+        call_command("api_key", "revoke", "nothere")
+    with pytest.raises(CommandError, match="--days must be 1 or more"):
+        call_command("api_key", "create", "x", "--days", "0")
