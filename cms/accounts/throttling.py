@@ -57,7 +57,19 @@ def caller_identity(request) -> tuple[str, str]:
                 if _authenticated(user):
                     return "user", str(user.pk)
                 return "key", str(auth.pk)
-    return "anon", request.META.get("REMOTE_ADDR", "")
+    return "anon", client_address(request)
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or — behind API_TRUSTED_PROXIES proxies — the address the outermost of them
+    saw, the n-th from the right of X-Forwarded-For (the entries left of it are whatever the client chose to send)."""
+    proxies = settings.API_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",") if address.strip()]
+        if addresses:
+            return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class CallerRateThrottle(SimpleRateThrottle):

@@ -638,6 +638,9 @@ OIDC_JWKS_MIN_REFETCH_SECONDS = env.int("OIDC_JWKS_MIN_REFETCH_SECONDS", default
 OIDC_JWKS_TIMEOUT = env.float("OIDC_JWKS_TIMEOUT", default=5.0)
 # Throttles (cms/accounts/throttling.py): requests per caller, "<number>/<sec|min|hour|day>"; empty: unlimited.
 API_THROTTLE_ENABLED = env.bool("API_THROTTLE_ENABLED", default=True)
+# How many proxies (load balancer, CDN) stand in front of the web processes and append to X-Forwarded-For; 0: the
+# client address is REMOTE_ADDR. Anonymous callers are counted by that address (throttles, Ask's limits).
+API_TRUSTED_PROXIES = env.int("API_TRUSTED_PROXIES", default=0)
 
 
 def _rate(name: str, default: str) -> str:

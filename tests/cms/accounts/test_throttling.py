@@ -150,3 +150,21 @@ def test_ask_limits_count_each_api_key_separately(client, settings, api_key, db)
     assert client.post(url, question, content_type="application/json", HTTP_X_API_KEY=api_key).status_code == 200
     limited = client.post(url, question, content_type="application/json", HTTP_X_API_KEY=api_key)
     assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+
+
+def test_behind_trusted_proxies_the_client_is_the_forwarded_address(client, throttled, db):
+    throttled.API_TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(2):
+        assert _search(client, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code == 200
+    _assert_throttled(_search(client, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy), "client address")
+    # Another client behind the same proxy has its own count; a spoofed left-hand entry changes nothing.
+    assert _search(client, HTTP_X_FORWARDED_FOR="198.51.100.9", **proxy).status_code == 200
+    spoofed = _search(client, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7", **proxy)
+    _assert_throttled(spoofed, "client address")
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored(client, throttled, db):
+    for address in ("203.0.113.7", "198.51.100.9"):
+        assert _search(client, HTTP_X_FORWARDED_FOR=address).status_code == 200
+    _assert_throttled(_search(client, HTTP_X_FORWARDED_FOR="192.0.2.1"), "client address")
