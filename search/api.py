@@ -9,8 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.accounts.throttling import SearchThrottle
-
 from .engines import SORTS, SearchUnavailable
 from .facets import FACETS
 from .semantic import CONTENT_LIMIT, CONTENT_MAX, VectorSearchUnavailable, content_search
@@ -59,7 +57,7 @@ class SearchAPIView(APIView):
     """Full-text search over the public catalogue, pages and news, with facets."""
 
     authentication_classes = []
-    throttle_classes = [SearchThrottle]
+    throttle_scope = "search"  # cms.accounts.throttling: API_THROTTLE_SEARCH_*
 
     @extend_schema(
         operation_id="search",
@@ -121,7 +119,7 @@ class ContentSearchAPIView(APIView):
     """Passages of course files that answer a question, grouped by resource."""
 
     authentication_classes = []
-    throttle_classes = [SearchThrottle]
+    throttle_scope = "search"  # cms.accounts.throttling: API_THROTTLE_SEARCH_*
 
     @extend_schema(
         operation_id="search_content",

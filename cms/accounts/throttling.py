@@ -1,7 +1,9 @@
 """API throttles: requests per caller and per scope, counted in the Django cache (Redis in production).
 
-Contract: put a scope's class on a view — `throttle_classes = [SearchThrottle]` (search), `[WriteThrottle]` (any
-endpoint that writes: feedback, learner lists, saved searches). Each caller is counted separately by kind:
+Contract: `CallerThrottle` is in REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]; a view opts in by naming its scope,
+with no import: `throttle_scope = "search"` (the search API) or `throttle_scope = "write"` (any endpoint that writes:
+Ask feedback, learner lists, saved searches; only POST/PUT/PATCH/DELETE are counted). A view that sets its own
+`throttle_classes` keeps `CallerThrottle` in them to stay throttled. Each caller is counted separately by kind:
 
 - `key`: a service's API key (one bucket per key),
 - `user`: a signed-in person (session or bearer token; one bucket per user),
@@ -72,20 +74,27 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-class CallerRateThrottle(SimpleRateThrottle):
-    """Rate per caller within `scope_group` ("search", "write"); see the module docstring."""
+# Scopes whose throttle counts only requests that change something (reads of the same endpoints are not counted).
+WRITE_ONLY_SCOPES = {"write"}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
-    scope_group = ""
+
+class CallerThrottle(SimpleRateThrottle):
+    """Rate per caller within the view's `throttle_scope` ("search", "write"); see the module docstring. A view
+    without a scope that has rates in API_THROTTLE_RATES is not throttled by it."""
 
     def __init__(self):
         # SimpleRateThrottle reads its rate here from DRF's settings; ours depends on the caller, read per request.
         self.rate = None
 
     def allow_request(self, request, view):
-        if not settings.API_THROTTLE_ENABLED:
+        scope = getattr(view, "throttle_scope", None)
+        if not settings.API_THROTTLE_ENABLED or not scope or f"{scope}.anon" not in settings.API_THROTTLE_RATES:
+            return True
+        if scope in WRITE_ONLY_SCOPES and request.method in SAFE_METHODS:
             return True
         kind, ident = caller_identity(request)
-        self.scope = f"{self.scope_group}.{kind}"
+        self.scope = f"{scope}.{kind}"
         self.rate = settings.API_THROTTLE_RATES.get(self.scope) or None
         if self.rate is None:
             return True
@@ -97,20 +106,8 @@ class CallerRateThrottle(SimpleRateThrottle):
         # DRF adds "Expected available in N seconds." and the Retry-After header.
         raise exceptions.Throttled(
             wait=self.wait(),
-            detail=f"too many {self.scope_group} requests from this {KINDS[kind]}: at most {self.rate}.",
+            detail=f"too many {scope} requests from this {KINDS[kind]}: at most {self.rate}.",
         )
 
     def get_cache_key(self, request, view):
         return f"throttle:{self.scope}:{self.ident}"
-
-
-class SearchThrottle(CallerRateThrottle):
-    """The search API (/api/v1/search/, /api/v1/search/content/)."""
-
-    scope_group = "search"
-
-
-class WriteThrottle(CallerRateThrottle):
-    """Endpoints that write: Ask feedback, learner lists and saved searches, ..."""
-
-    scope_group = "write"

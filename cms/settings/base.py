@@ -624,6 +624,8 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "cms.accounts.api_auth.ApiKeyAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
+# Views opt in with `throttle_scope = "search"` or `"write"` (rates below); other views are not throttled.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["cms.accounts.throttling.CallerThrottle"]
 # Empty: the `jwks_uri` and `issuer` of OIDC_ENDPOINT's discovery document (/.well-known/openid-configuration).
 OIDC_JWKS_URL = env.str("OIDC_JWKS_URL", default="")
 OIDC_ISSUER = env.str("OIDC_ISSUER", default="")

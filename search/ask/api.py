@@ -10,8 +10,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.accounts.throttling import WriteThrottle
-
 from .answer import AskContext, ask
 from .limits import check_rate, learner_key
 from .models import AskConversation, AskMessage
@@ -144,7 +142,7 @@ class AskAPIView(APIView):
 class AskFeedbackAPIView(APIView):
     """Thumbs up or down on one answer."""
 
-    throttle_classes = [WriteThrottle]
+    throttle_scope = "write"  # cms.accounts.throttling: API_THROTTLE_WRITE_*
 
     @extend_schema(
         operation_id="ask_feedback",

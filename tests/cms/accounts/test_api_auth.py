@@ -6,7 +6,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.cms.accounts.idp import AUDIENCE, bearer, idp_fixture  # noqa: F401 (the `idp` fixture)
+from tests.cms.accounts.jwks_idp import AUDIENCE, bearer, idp_fixture  # noqa: F401 (the `idp` fixture)
 
 ME = "/api/v1/me/"
 

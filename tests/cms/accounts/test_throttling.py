@@ -3,7 +3,7 @@ counted separately in the Django cache; 429 with Retry-After. Ask's own limits c
 
 import pytest
 
-from tests.cms.accounts.idp import bearer, idp_fixture  # noqa: F401 (the `idp` fixture)
+from tests.cms.accounts.jwks_idp import bearer, idp_fixture  # noqa: F401 (the `idp` fixture)
 
 SEARCH = "/api/v1/search/?q=python&mode=lexical"
 RATES = {
@@ -168,3 +168,34 @@ def test_without_trusted_proxies_forwarded_for_is_ignored(client, throttled, db)
     for address in ("203.0.113.7", "198.51.100.9"):
         assert _search(client, HTTP_X_FORWARDED_FOR=address).status_code == 200
     _assert_throttled(_search(client, HTTP_X_FORWARDED_FOR="192.0.2.1"), "client address")
+
+
+def test_write_scope_counts_writes_only_and_unscoped_views_are_not_throttled(throttled, db):
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.views import APIView
+
+    class Scoped(APIView):
+        throttle_scope = "write"
+
+        def get(self, request):
+            return Response({"read": True})
+
+        def post(self, request):
+            return Response({"written": True})
+
+    class Unscoped(Scoped):
+        throttle_scope = None
+
+    factory = APIRequestFactory()
+    view, unscoped = Scoped.as_view(), Unscoped.as_view()
+    assert all(view(factory.get("/x/")).status_code == 200 for _ in range(3))
+    assert view(factory.post("/x/")).status_code == 200
+    response = view(factory.post("/x/"))
+    assert response.status_code == 429 and response["Retry-After"]
+    assert all(unscoped(factory.post("/x/")).status_code == 200 for _ in range(3))
+
+
+def test_the_catalogue_api_is_not_throttled(client, throttled, db):
+    throttled.API_THROTTLE_RATES = {key: "1/min" for key in RATES}
+    assert all(client.get("/api/v1/resources/").status_code == 200 for _ in range(3))
