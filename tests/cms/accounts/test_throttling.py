@@ -197,5 +197,5 @@ def test_write_scope_counts_writes_only_and_unscoped_views_are_not_throttled(thr
 
 
 def test_the_catalogue_api_is_not_throttled(client, throttled, db):
-    throttled.API_THROTTLE_RATES = {key: "1/min" for key in RATES}
+    throttled.API_THROTTLE_RATES = dict.fromkeys(RATES, "1/min")
     assert all(client.get("/api/v1/resources/").status_code == 200 for _ in range(3))
