@@ -266,7 +266,9 @@ def user_for_claims(claims: dict):
         user = link.user
     else:
         email = str(claims.get("email") or "").strip()
-        if not email or claims.get("email_verified") is not True:
+        # Some providers send the flag as the string "true" (the sign-in pipeline accepts that too).
+        verified = claims.get("email_verified")
+        if not email or not (verified is True or str(verified).lower() == "true"):
             raise _refused(
                 "no Learnhub account is linked to this token's subject and it carries no verified email; "
                 "sign in on the site once to link your account",

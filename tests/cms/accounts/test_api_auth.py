@@ -73,6 +73,11 @@ def test_unlinked_subject_is_mapped_by_verified_email(client, idp, learner):
     assert response.json()["user"]["id"] == learner.pk
 
 
+def test_email_verified_as_a_string_counts(client, idp, learner):
+    response = client.get(ME, **bearer(idp.token(sub="someone-else", email_verified="true")))
+    assert response.status_code == 200
+
+
 def test_unverified_email_is_not_enough(client, idp, learner):
     response = client.get(ME, **bearer(idp.token(sub="someone-else", email_verified=False)))
     assert response.status_code == 401
