@@ -13,6 +13,7 @@ from wagtail.images.api.v2.views import ImagesAPIViewSet
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.response import Response
 
+from cms.accounts.api import MeAPIView
 from cms.caching import PublicCacheMixin
 from cms.pages_api_schema import pages_api_schema
 
@@ -105,6 +106,8 @@ v1_urlpatterns = [
     path("", include("search.api_urls")),
     path("", include("news.api_urls")),
     path("", include("importers.api_urls")),
+    # API authentication (issue 16): who the caller is.
+    path("me/", MeAPIView.as_view(), name="api-me"),
 ]
 
 urlpatterns = [

@@ -32,3 +32,11 @@ register_snippet(NavigationMenuViewSet)
 def admin_css():
     """The project's admin styles (static/css/admin.css): e.g. the Imports tables scroll instead of overflowing."""
     return format_html('<link rel="stylesheet" href="{}">', static("css/admin.css"))
+
+
+# --- API keys (issue 16): Settings → API keys ---
+@hooks.register("register_admin_viewset")
+def register_api_key_viewset():
+    from cms.accounts.api_key_admin import api_key_viewset
+
+    return api_key_viewset

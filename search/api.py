@@ -57,6 +57,7 @@ class SearchAPIView(APIView):
     """Full-text search over the public catalogue, pages and news, with facets."""
 
     authentication_classes = []
+    throttle_scope = "search"  # cms.accounts.throttling: API_THROTTLE_SEARCH_*
 
     @extend_schema(
         operation_id="search",
@@ -118,6 +119,7 @@ class ContentSearchAPIView(APIView):
     """Passages of course files that answer a question, grouped by resource."""
 
     authentication_classes = []
+    throttle_scope = "search"  # cms.accounts.throttling: API_THROTTLE_SEARCH_*
 
     @extend_schema(
         operation_id="search_content",

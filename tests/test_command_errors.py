@@ -34,6 +34,7 @@ CASES = {
     # On main since this branch started (the lead's import locks).
     "import_locks": (["release"], "name the source whose lock to release", False),
     "fetch_resource_images": (["--source", "nosuch"], "no resources of source 'nosuch'", False),
+    "api_key": (["revoke", "nothere"], "no API key with prefix 'nothere'", False),  # issue 16: API keys
 }
 EXTRA = {"import_unknown": ("import", ["nosuch"], "unknown import source 'nosuch'")}
 

@@ -1,3 +1,4 @@
+from .api_keys import ApiKey
 from .images import CustomImage, CustomRendition
 from .operations import WorkerHeartbeat
 from .pages import BasePage, HomePage, LandingPage, ProgramPage, ProgramPageCourse, StandardPage
@@ -6,6 +7,7 @@ from .snippets import NavigationMenu, NavigationMenuItem
 from .users import User
 
 __all__ = [
+    "ApiKey",
     "BasePage",
     "CustomImage",
     "CustomRendition",

@@ -686,6 +686,52 @@ SPECTACULAR_SETTINGS = {
         "AskFeedbackEnum": "search.ask.serializers.FEEDBACK_VALUES",
     },
 }
+# --- API authentication and throttling (issue 16: bearer JWTs, API keys; cms/accounts/api_auth.py) ---------------
+# Bearer tokens from the identity provider and per-service API keys come before sessions; the first class's
+# challenge is the WWW-Authenticate of every 401.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "cms.accounts.api_auth.BearerTokenAuthentication",
+    "cms.accounts.api_auth.ApiKeyAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Views opt in with `throttle_scope = "search"` or `"write"` (rates below); other views are not throttled.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["cms.accounts.throttling.CallerThrottle"]
+# Empty: the `jwks_uri` and `issuer` of OIDC_ENDPOINT's discovery document (/.well-known/openid-configuration).
+OIDC_JWKS_URL = env.str("OIDC_JWKS_URL", default="")
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+# The `aud` a token must name; empty: OIDC_CLIENT_ID (Keycloak: add an audience mapper for this client).
+OIDC_AUDIENCE = env.str("OIDC_AUDIENCE", default="") or SOCIAL_AUTH_OIDC_KEY
+# Seconds of clock skew tolerated on exp/nbf/iat.
+OIDC_TOKEN_LEEWAY = env.int("OIDC_TOKEN_LEEWAY", default=30)
+# Seconds the key set (and discovery document) are kept; an unknown `kid` refetches them at most once per
+# OIDC_JWKS_MIN_REFETCH_SECONDS; each fetch gives up after OIDC_JWKS_TIMEOUT seconds.
+OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=3600)
+OIDC_JWKS_MIN_REFETCH_SECONDS = env.int("OIDC_JWKS_MIN_REFETCH_SECONDS", default=60)
+OIDC_JWKS_TIMEOUT = env.float("OIDC_JWKS_TIMEOUT", default=5.0)
+# Throttles (cms/accounts/throttling.py): requests per caller, "<number>/<sec|min|hour|day>"; empty: unlimited.
+API_THROTTLE_ENABLED = env.bool("API_THROTTLE_ENABLED", default=True)
+# How many proxies (load balancer, CDN) stand in front of the web processes and append to X-Forwarded-For; 0: the
+# client address is REMOTE_ADDR. Anonymous callers are counted by that address (throttles, Ask's limits).
+API_TRUSTED_PROXIES = env.int("API_TRUSTED_PROXIES", default=0)
+
+
+def _rate(name: str, default: str) -> str:
+    value = env.str(name, default=default).strip()
+    number, _, period = value.partition("/")
+    if value and not (number.isdigit() and period[:1] in {"s", "m", "h", "d"}):
+        raise SettingError(f"{name} must be a rate like 60/min (per sec, min, hour or day) or empty; got {value!r}")
+    return value
+
+
+API_THROTTLE_RATES = {
+    "search.anon": _rate("API_THROTTLE_SEARCH_ANON", "60/min"),
+    "search.user": _rate("API_THROTTLE_SEARCH_USER", "120/min"),
+    "search.key": _rate("API_THROTTLE_SEARCH_KEY", "600/min"),
+    "write.anon": _rate("API_THROTTLE_WRITE_ANON", "20/min"),
+    "write.user": _rate("API_THROTTLE_WRITE_USER", "60/min"),
+    "write.key": _rate("API_THROTTLE_WRITE_KEY", "300/min"),
+}
+# --- end API authentication and throttling ----------------------------------------------------------------------
 # Public responses may be cached by a CDN for this long, then served stale while revalidating.
 CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=300)

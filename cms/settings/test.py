@@ -27,6 +27,8 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 SEARCH_BROWSE_CACHE_SECONDS = 0  # one test turns it on; cached pages would outlive each test's rolled-back data
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# API throttles off so that tests calling the API repeatedly are not throttled; tests/cms/accounts turn them on.
+API_THROTTLE_ENABLED = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker processes started by integration tests can share it; the production
     # pragmas (WAL, synchronous=NORMAL, immediate transactions, busy timeout) from base.py are kept as they are.

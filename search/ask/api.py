@@ -142,6 +142,8 @@ class AskAPIView(APIView):
 class AskFeedbackAPIView(APIView):
     """Thumbs up or down on one answer."""
 
+    throttle_scope = "write"  # cms.accounts.throttling: API_THROTTLE_WRITE_*
+
     @extend_schema(
         operation_id="ask_feedback",
         summary="Rate an answer (thumbs up/down)",

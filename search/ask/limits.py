@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from cms.accounts.throttling import caller_identity
+
 
 @dataclass
 class LimitExceeded:
@@ -18,11 +20,9 @@ class LimitExceeded:
 
 
 def learner_key(request) -> str:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        raw = f"user:{user.pk}"
-    else:
-        raw = f"ip:{request.META.get('REMOTE_ADDR', '')}"
+    # The API's throttles count the same callers: a user, a service's API key, else a client address.
+    kind, ident = caller_identity(request)
+    raw = {"user": f"user:{ident}", "key": f"apikey:{ident}"}.get(kind, f"ip:{ident}")
     return hashlib.sha256(f"{settings.SECRET_KEY}:{raw}".encode()).hexdigest()[:32]
 
 
