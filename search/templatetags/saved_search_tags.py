@@ -1,4 +1,4 @@
-"""`{% save_search_url params %}`: the link behind "Save this search" on /search/ (templates/search/_save_search.html)."""
+"""`{% save_search_url params %}`: the link behind "Save this search" on /search/ (search/_save_search.html)."""
 
 from urllib.parse import urlencode
 
