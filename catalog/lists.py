@@ -64,7 +64,7 @@ def create_list(user, *, title: str, description: str = "", privacy: str = ListP
 
 def add_item(learner_list: LearnerList, resource: LearningResource) -> tuple[LearnerListItem, bool]:
     """Add `resource` at the end of the list; returns (item, created). Adding it again changes nothing."""
-    if not resource.is_public():
+    if not resource.is_public:
         raise ListError("This resource is not available, so it cannot be saved.")
     existing = LearnerListItem.objects.filter(learner_list=learner_list, resource=resource).first()
     if existing:

@@ -182,7 +182,7 @@ class LearnerListViewSet(LearnerWriteThrottleMixin, viewsets.ModelViewSet):
         except (TypeError, ValueError):
             raise ValidationError({"resource_id": "Give the id of a resource (a whole number)."}) from None
         resource = LearningResource.objects.filter(pk=resource_id).first()
-        if resource is None or not resource.is_public():
+        if resource is None or not resource.is_public:
             raise ValidationError({"resource_id": f"No available resource has the id {resource_id}."})
         try:
             _, created = service.add_item(learner_list, resource)

@@ -161,7 +161,7 @@ def save_resource(request, resource_id):
                 {"detail": "Sign in to save resources.", "login_url": settings.LEARNER_LOGIN_URL}, status=401
             )
         return _login(request, back)
-    if resource is None or not resource.is_public():
+    if resource is None or not resource.is_public:
         return _refuse(request, "This resource is not available, so it cannot be saved.", back, status=404)
     list_id = request.POST.get("list", "")
     try:
