@@ -4,11 +4,13 @@ Run by the django-q2 schedule "search:saved_search_digests" (hourly; registered 
 through `search.saved.tasks.send_saved_search_digests`. Each run, for each frequency (daily: the UTC day; weekly:
 the ISO week), every subscriber without a digest for the current period gets one now.
 
-What "new" means: a public resource first seen in the catalogue after the search's mark and up to `until` (the run's
-time minus INDEX_LAG, so that a resource the index has not caught up with yet is left for the next digest rather
-than lost), that the saved search finds (`run_search`, keyword mode, newest first: a digest reports resources that
-match the words and filters, not the nearest meanings). The mark is the `until` of the subscriber's last digest of
-that frequency that was sent or attempted, or the search's `digest_since` when later.
+What "new" means: a public resource first seen in the catalogue after the search's mark and up to `until` (the
+run's time minus INDEX_LAG, so that a resource the index has not caught up with yet is left for the next digest
+rather than lost), that the saved search finds among its best MAX_PAGE_SIZE matches (`run_search`, keyword mode,
+relevance order; newest first for a search of filters only): a digest reports resources that match the words and
+filters well, not the nearest meanings nor resources that share one word of the query ("no close match" reports
+nothing). The mark is the `until` of the subscriber's last digest of that frequency that was sent or attempted, or
+the search's `digest_since` when later.
 
 Exactly once is impossible with SMTP, so this is AT MOST ONCE per subscriber and period: the delivery row is
 committed (status "sending") before the message goes to the mail server, under a unique (user, frequency, period)
@@ -76,8 +78,11 @@ class RunSummary:
 
 
 def new_matches(saved: SavedSearch, since: datetime, until: datetime) -> tuple[list[LearningResource], bool]:
-    """Public resources first seen in (since, until] that `saved` finds, newest first; (resources, more)."""
-    params = service.search_params(saved, sort="newest", page=1, page_size=MAX_PAGE_SIZE)
+    """Public resources first seen in (since, until] among `saved`'s best matches, best first; (resources, more)."""
+    # With words, relevance order: only then is "no close match" judged, and weak one-word matches rank below the
+    # good ones. Filters alone browse: newest first, so that the new resources are the ones looked at.
+    sort = "relevance" if saved.query else "newest"
+    params = service.search_params(saved, sort=sort, page=1, page_size=MAX_PAGE_SIZE)
     params.mode, params.mode_asked = "lexical", False
     result = run_search(params, facets=False, highlight=False)
     if result.no_close_match:
