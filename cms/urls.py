@@ -22,6 +22,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/", include("cms.api")),
     path("auth/", include("social_django.urls", namespace="social")),
+    # Sign-in and sign-out pages (cms/accounts/, issue 16).
+    path("accounts/", include("cms.accounts.urls")),
     path("catalog/", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("news/", include("news.urls")),

@@ -29,6 +29,7 @@ from .registry import all_sources, get_source_class, is_registered
 from .review import reject_run
 from .runner import configured_source
 from .schedules import describe, ensure_source_schedule, schedule_name, schedules_by_source
+from .source_locations import can_edit_locations, changed_locations, refusal_message
 from .sources.base import Snapshot, SnapshotDocument
 from .sources.catalog_mapping import shown
 from .tasks import approve_run, enqueue_import
@@ -283,6 +284,7 @@ class SourceView(ImportsAdminMixin, TemplateView):
                 }
             ),
             default_config=json.dumps(self.source_cls.default_config(), indent=2, default=str, sort_keys=True),
+            can_edit_locations=can_edit_locations(self.request.user),
             previewable=hasattr(self.source_cls, "preview"),
             preview_form=kwargs.get("preview_form") or PreviewForm(),
             preview=kwargs.get("preview"),
@@ -314,6 +316,13 @@ class SourceView(ImportsAdminMixin, TemplateView):
                     form.add_error("config", problem)
             if not form.is_valid():
                 return self.render_to_response(self.get_context_data(settings_form=form))
+            # Paths and URLs are for administrators only (importers/source_locations.py, issue 16).
+            saved = SourceSettings.objects.filter(source=name).values_list("config", flat=True).first() or {}
+            changed = changed_locations(saved, form.cleaned_data["config"])
+            if changed and not can_edit_locations(request.user):
+                form.add_error("config", refusal_message(changed))
+                messages.error(request, refusal_message(changed))
+                return self.render_to_response(self.get_context_data(settings_form=form), status=403)
             SourceSettings.objects.update_or_create(
                 source=name, defaults={"enabled": form.cleaned_data["enabled"], "config": form.cleaned_data["config"]}
             )

@@ -501,14 +501,80 @@ CSV_CATALOG_PLATFORM = env.str("CSV_CATALOG_PLATFORM", default="")
 AUTH_USER_MODEL = "cms.User"
 AUTHENTICATION_BACKENDS = [
     "social_core.backends.open_id_connect.OpenIdConnectAuth",
-    "django.contrib.auth.backends.ModelBackend",
+    # Sign-in (issue 16): Open edX learners; local passwords only while LOCAL_PASSWORD_LOGIN is on.
+    "cms.accounts.backends.OpenEdxOAuth2",
+    "cms.accounts.backends.LocalPasswordBackend",
 ]
-SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = env.str("OIDC_ENDPOINT", default="")
+SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = env.str("OIDC_ENDPOINT", default="").rstrip("/")
 SOCIAL_AUTH_OIDC_KEY = env.str("OIDC_CLIENT_ID", default="")
 SOCIAL_AUTH_OIDC_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
 SOCIAL_AUTH_URL_NAMESPACE = "social"
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+
+# --- Sign-in: providers, roles, local passwords (cms/accounts/, issue 16) -------------------------
+
+
+def _role_map(name: str, default: str) -> dict[str, str]:
+    import json
+
+    try:
+        parsed = json.loads(env.str(name, default=default) or "{}")
+    except json.JSONDecodeError as exc:
+        raise SettingError(f"{name} is not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise SettingError(f'{name} must be a JSON object of claim value to group name, e.g. {{"editors": "Editors"}}')
+    return parsed
+
+
+# The OIDC provider's name on "Sign in with ..." buttons.
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+# The ID token / userinfo claim listing the user's roles or groups, and which of its values grant which Wagtail group
+# (groups from cms migration 0006_roles). Mapped groups are granted and withdrawn at every sign-in; others are
+# left alone. A missing claim means "no roles".
+OIDC_ROLES_CLAIM = env.str("OIDC_ROLES_CLAIM", default="groups")
+OIDC_ROLE_MAP = _role_map(
+    "OIDC_ROLE_MAP",
+    '{"learnhub-editors": "Editors", "learnhub-moderators": "Moderators", '
+    '"learnhub-import-operators": "Import operators", "learnhub-administrators": "Administrators"}',
+)
+SOCIAL_AUTH_OIDC_GROUPS_KEY = OIDC_ROLES_CLAIM
+SOCIAL_AUTH_OIDC_GROUPS_MAP = {claim: [group] for claim, group in OIDC_ROLE_MAP.items()}
+SOCIAL_AUTH_OIDC_GROUPS_MISSING_AS_EMPTY = True
+# RP-initiated logout: where the provider sends the browser back after ending its session (empty: the site root).
+OIDC_POST_LOGOUT_REDIRECT_URL = env.str("OIDC_POST_LOGOUT_REDIRECT_URL", default="")
+# Open edX / MITx Online learners (OAuth2): the LMS base URL and an OAuth2 application's id and secret; unset: off.
+OPENEDX_BASE_URL = env.str("OPENEDX_BASE_URL", default="").rstrip("/")
+OPENEDX_PROVIDER_NAME = env.str("OPENEDX_PROVIDER_NAME", default="MITx Online")
+SOCIAL_AUTH_OPENEDX_KEY = env.str("OPENEDX_CLIENT_ID", default="")
+SOCIAL_AUTH_OPENEDX_SECRET = env.str("OPENEDX_CLIENT_SECRET", default="")
+SOCIAL_AUTH_OPENEDX_BASE_URL = OPENEDX_BASE_URL
+# Local username/password sign-in (site and admin). On for the embedded default; turn off once everyone signs in
+# through a provider: the forms disappear and the password backend refuses every password.
+LOCAL_PASSWORD_LOGIN = env.bool("LOCAL_PASSWORD_LOGIN", default=True)
+WAGTAIL_PASSWORD_RESET_ENABLED = LOCAL_PASSWORD_LOGIN
+LOGIN_REDIRECT_URL = "/"
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/"
+SOCIAL_AUTH_LOGIN_ERROR_URL = "/accounts/login/"
+SOCIAL_AUTH_PIPELINE = [
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "cms.accounts.pipeline.require_verified_email",
+    "social_core.pipeline.social_auth.social_user",
+    "cms.accounts.pipeline.associate_by_verified_email",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+    "social_core.pipeline.user.sync_groups",
+    "cms.accounts.pipeline.admin_access_follows_roles",
+]
+# Provider errors (bad state, token, unverified email) go back to the sign-in page with a message.
+MIDDLEWARE = [*MIDDLEWARE, "cms.accounts.middleware.SignInErrorMiddleware"]
+# --- end sign-in ---
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

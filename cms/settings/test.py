@@ -36,3 +36,8 @@ ALLOWED_HOSTS = ["*"]
 # The API's cached representations are keyed by resource id and `updated_at`: rolled-back tests reuse ids (SQLite)
 # and frozen clocks reuse timestamps, so the cache is off except in the tests that turn it on.
 API_REPRESENTATION_CACHE_SECONDS = 0
+
+# --- Sign-in tests (tests/cms/accounts/): a real OIDC / OAuth2 provider in the test process ---------------------
+# django-oauth-toolkit (a dev dependency) serves as the identity provider on pytest-django's live server; it is
+# installed for tests only and configured (OAUTH2_PROVIDER, RS256 key) by the tests themselves.
+INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]  # noqa: F405
