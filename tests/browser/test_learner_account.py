@@ -21,9 +21,11 @@ def a_public_resource(site) -> tuple[str, str]:
     out = site.shell(
         "from catalog.models import LearningResource\n"
         "r = LearningResource.objects.public().filter(resource_type='course').order_by('pk').first()\n"
-        "print(r.get_absolute_url()); print(r.title)"
+        "print('RESOURCE|' + r.get_absolute_url() + '|' + r.title)"
     )
-    url, title = out.strip().splitlines()[:2]
+    line = next((line for line in out.splitlines() if line.startswith("RESOURCE|")), None)
+    assert line, f"no public course in the browser site: {out!r}"
+    _, url, title = line.split("|", 2)
     return url, title
 
 
@@ -34,7 +36,8 @@ def test_learner_saves_a_resource_and_a_search_then_signs_out(page_at, browser_s
     url, title = a_public_resource(browser_site)
 
     # A visitor's Save is a link to the sign-in page, which brings the learner back.
-    page.goto(url)
+    response = page.goto(url)
+    assert response.status == 200, (url, response.status)
     page.locator("[data-save-to-list] a", has_text="Save").click()
     page.wait_for_url(re.compile(r"/accounts/login/\?next="))
     page.fill("input[name=username]", username)
