@@ -124,12 +124,10 @@ def unshare(learner_list: LearnerList) -> None:
 
 
 def visible_items(learner_list: LearnerList):
-    """Items of public resources, in order, with what a resource card shows (constant number of queries)."""
+    """Items of public resources, in order, with what a list item shows (one query)."""
     return (
         learner_list.items.filter(public_item_q())
-        .select_related("resource", "resource__offered_by", "resource__platform", "resource__image")
-        .select_related("resource__stored_image")
-        .prefetch_related("resource__image__renditions", "resource__stored_image__renditions")
+        .select_related("resource", "resource__offered_by", "resource__platform")
         .order_by("position", "pk")
     )
 

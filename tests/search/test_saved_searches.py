@@ -204,3 +204,20 @@ def test_my_learning_and_api_run_a_constant_number_of_queries(signed_in, learner
         assert signed_in.get("/my/").status_code == 200
     with django_assert_max_num_queries(5):
         assert len(signed_in.get("/api/v1/saved-searches/?limit=100").json()["results"]) == size
+
+
+def test_operators_read_the_digest_record_in_the_admin(admin_client, learner):
+    from django.utils import timezone
+
+    from search.saved.models import DigestDelivery
+
+    now = timezone.now()
+    DigestDelivery.objects.create(
+        user=learner, frequency="daily", period="2026-12-05", status="failed", until=now, attempted_at=now,
+        error="Connection refused",
+    )  # fmt: skip
+    response = admin_client.get("/admin/search/digestdelivery/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2026-12-05" in html and "Failed" in html
+    assert admin_client.get("/admin/search/digestdelivery/create/").status_code in (302, 403, 404)
