@@ -29,7 +29,7 @@ def a_public_resource(site) -> tuple[str, str]:
     return url, title
 
 
-def test_learner_saves_a_resource_and_a_search_then_signs_out(page_at, browser_site):
+def test_learner_saves_a_resource_and_a_search_then_signs_out(page_at, browser_site, axe_violations):
     page = page_at
     username = f"journey-{page.width_name}"
     create_learner(browser_site, username)
@@ -48,12 +48,17 @@ def test_learner_saves_a_resource_and_a_search_then_signs_out(page_at, browser_s
     # Signed in: Save posts in place (site.js) and says where it saved.
     page.locator("form[data-save-form] button[type=submit]").click()
     expect(page.locator("[data-save-status]")).to_contain_text("Saved to “Saved”")
+    assert axe_violations(page) == []
 
     # My learning lists it; the page is never publicly cached.
     response = page.goto("/my/")
     assert "no-store" in response.headers["cache-control"]
     expect(page.get_by_role("heading", name="My learning")).to_be_visible()
     expect(page.locator("main")).to_contain_text(title)
+    page.get_by_role("link", name=re.compile("Manage “Saved”")).click()
+    expect(page.locator("main ol.learner-list__items")).to_contain_text(title)
+    assert axe_violations(page) == []
+    page.goto("/my/")
 
     # Save a search from /search/.
     page.goto("/search/?q=data&mode=lexical")
@@ -65,6 +70,7 @@ def test_learner_saves_a_resource_and_a_search_then_signs_out(page_at, browser_s
     saved = page.locator(".saved-search", has_text="data")
     expect(saved).to_be_visible()
     expect(saved.locator("select[name=frequency]")).to_have_value("daily")
+    assert axe_violations(page) == []
 
     # Sign out: My learning asks to sign in again.
     page.get_by_role("button", name="Sign out").click()
