@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import health, metrics, views
+from cms.accounts import views as accounts_views
 
 urlpatterns = [
     path("health/startup/", health.startup, name="health-startup"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("sitemap.xml", views.sitemap, name="sitemap"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("django-admin/", admin.site.urls),
+    # Signing out of the admin also ends an OIDC sign-in at the provider (cms/accounts/, issue 16).
+    path("admin/logout/", accounts_views.sign_out),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/", include("cms.api")),

@@ -271,6 +271,20 @@ def test_an_unverified_email_is_refused(client, provider, refusals):
     assert not User.objects.filter(username="frank").exists()
 
 
+def test_two_local_accounts_with_the_email_are_not_guessed_between(client, provider):
+    User.objects.create_user("mia.one", "mia@example.org", "a-local-password")
+    User.objects.create_user("mia.two", "MIA@example.org", "a-local-password")
+    IDP["claims"] = identity("mia")
+    refused(client, provider.sign_in(client), says="More than one Learnhub account uses this email address")
+    assert not UserSocialAuth.objects.exists()
+
+
+def test_provider_sign_in_works_with_local_passwords_off(client, provider, settings):
+    settings.LOCAL_PASSWORD_LOGIN = False
+    assert provider.sign_in(client)["Location"] == "/"
+    assert signed_in_user(client).username == "alice"
+
+
 def test_email_verified_missing_is_refused(client, provider):
     claims = identity("gina")
     del claims["email_verified"]
@@ -347,6 +361,15 @@ def test_sign_out_ends_the_session_and_the_providers(client, provider):
         response["Location"], headers={"Cookie": f"sessionid={provider.idp_session}"}, allow_redirects=False, timeout=10
     )
     assert answer.status_code == 302 and answer.headers["Location"] == "http://testserver/"
+
+
+def test_signing_out_of_the_wagtail_admin_also_ends_the_providers_session(client, provider):
+    IDP["claims"] = identity("lee", groups=["learnhub-editors"])
+    provider.sign_in(client, next_url="/admin/")
+    assert client.get("/admin/").status_code == 200
+    response = client.post("/admin/logout/")
+    assert signed_in_user(client) is None
+    assert response.status_code == 302 and response["Location"].startswith(f"{provider.url}/o/logout/?")
 
 
 def test_a_local_sign_in_signs_out_locally(client, provider):

@@ -99,9 +99,10 @@ def test_admin_login_keeps_wagtails_form_and_adds_provider_buttons(client, provi
     assert response.status_code == 302 and response["Location"] == "/admin/"
 
 
-def test_sign_out_asks_on_get_and_ends_the_session_on_post(client, learner):
+def test_sign_out_asks_on_get_and_ends_the_session_on_post(client, learner, django_assert_max_num_queries):
     client.force_login(learner, backend="cms.accounts.backends.LocalPasswordBackend")
-    response = client.get("/accounts/logout/")
+    with django_assert_max_num_queries(8):
+        response = client.get("/accounts/logout/")
     assert response.status_code == 200 and "_auth_user_id" in client.session
     assert "Sign out of Learnhub?" in response.content.decode()
     response = client.post("/accounts/logout/")
