@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 SWEEP_STALE_RUNS_FUNC = "importers.tasks.sweep_stale_runs"
 PUBLISH_SCHEDULED_FUNC = "cms.tasks.publish_scheduled"
 EXPIRE_ASK_CONVERSATIONS_FUNC = "search.ask.tasks.expire_conversations"
+# Saved-search email digests (issue 16): hourly; each run sends the current day's/week's digests not yet recorded.
+SAVED_SEARCH_DIGESTS_FUNC = "search.saved.tasks.send_saved_search_digests"
 
 
 def enqueue(func: str, *args, queue: str = "default", task_name: str | None = None, **kwargs) -> str:
@@ -104,6 +106,7 @@ def ensure_default_schedules() -> list[Schedule]:
     ensure_schedule("wagtail:publish_scheduled", PUBLISH_SCHEDULED_FUNC, queue="default", minutes=1)
     ensure_schedule("importers:sweep_stale_runs", SWEEP_STALE_RUNS_FUNC, queue="default", minutes=1)
     ensure_schedule("ask:expire_conversations", EXPIRE_ASK_CONVERSATIONS_FUNC, queue="default", cron="17 3 * * *")
+    ensure_schedule("search:saved_search_digests", SAVED_SEARCH_DIGESTS_FUNC, queue="default", cron="7 * * * *")
     sync_import_schedules()
     return list(Schedule.objects.filter(name__in=default_schedule_names()).order_by("name"))
 
@@ -118,5 +121,6 @@ def default_schedule_names() -> list[str]:
         "wagtail:publish_scheduled",
         "importers:sweep_stale_runs",
         "ask:expire_conversations",
+        "search:saved_search_digests",
         *(schedule_name(cls.name) for cls in all_sources()),
     ]

@@ -31,6 +31,9 @@ urlpatterns = [
     path("search/", include("search.urls")),
     path("news/", include("news.urls")),
     path("imports/", include("importers.urls")),
+    # --- Learner lists and "My learning" (issue 16, helper "learner") ---
+    path("lists/", include("catalog.list_urls")),
+    path("my/", include("search.saved.urls")),
 ]
 
 if settings.DEBUG:

@@ -215,3 +215,4 @@ class EmbeddingRun(models.Model):
 
 
 from .ask.models import AskConversation, AskMessage  # noqa: E402,F401 - Ask's models live with their subpackage
+from .saved.models import DeliveryStatus, DigestDelivery, DigestFrequency, SavedSearch  # noqa: E402,F401 - saved searches live with their subpackage

@@ -9,6 +9,7 @@ from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 
 from .ask.admin import AskMessageAdmin
 from .models import EmbeddingRun, Synonym
+from .saved.admin import DigestDeliveryAdmin
 
 
 class SynonymViewSet(SnippetViewSet):
@@ -92,3 +93,4 @@ class EmbeddingRunAdmin(ModelAdmin):
 
 modeladmin_register(EmbeddingRunAdmin)
 modeladmin_register(AskMessageAdmin)
+modeladmin_register(DigestDeliveryAdmin)  # saved-search digests (issue 16)

@@ -184,6 +184,7 @@ def test_setup_creates_each_schedule_once_and_keeps_admin_edits(capsys):
         "wagtail:publish_scheduled",
         "importers:sweep_stale_runs",
         "ask:expire_conversations",
+        "search:saved_search_digests",
     }
     expected |= {f"import:{cls.name}" for cls in all_sources()}
     assert expected <= names

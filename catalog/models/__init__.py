@@ -1,4 +1,5 @@
 from .content import ContentFile
+from .lists import LearnerList, LearnerListItem, ListPrivacy
 from .lookups import Department, Instructor, Offeror, Platform, Topic
 from .resources import (
     Availability,
@@ -26,6 +27,9 @@ __all__ = [
     "Format",
     "ImageFetchStatus",
     "Instructor",
+    "LearnerList",
+    "LearnerListItem",
+    "ListPrivacy",
     "LearningResource",
     "Level",
     "Offeror",

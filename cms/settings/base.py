@@ -832,3 +832,13 @@ CONTENT_ARCHIVE_MAX_RATIO = env.int("CONTENT_ARCHIVE_MAX_RATIO", default=200)
 # OCW course files (PDFs, transcripts): read beside the site JSON (OCW_COURSES_DIR / OCW_S3_BUCKET) when there,
 # else fetched from OCW_BASE_URL (or the file's own URL) over HTTP when this is on.
 OCW_CONTENT_FETCH_FILES = env.bool("OCW_CONTENT_FETCH_FILES", default=True)
+
+# --- Learner lists, saved searches and their email digests (issue 16; catalog/lists.py, search/saved/) -----------
+# Where learner pages send visitors to sign in (the site's own sign-in page, not the Wagtail admin's).
+LEARNER_LOGIN_URL = LOGIN_URL
+# Write endpoints of /api/v1/lists/ and /api/v1/saved-searches/ (DRF ScopedRateThrottle scope "learner_write").
+REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["learner_write"] = env.str(
+    "LEARNER_WRITE_THROTTLE_RATE", default="120/min"
+)
+# At most this many new resources per saved search in one digest email (the email links to the full search).
+SAVED_SEARCH_DIGEST_MAX_RESULTS = env.int("SAVED_SEARCH_DIGEST_MAX_RESULTS", default=10)
