@@ -742,6 +742,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cms.login_throttling.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "cms.login_throttling.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# Its start-up banner would be one more line on every manage.py command's stdout; lockouts are still logged.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
 # Behind a reverse proxy: the request.META header that carries the client address (e.g. HTTP_X_FORWARDED_FOR) and
 # how many proxies of ours append to it. Empty (default): the TCP peer address (REMOTE_ADDR), which a client cannot
 # forge; a header is trusted only when named here, since anyone can send one.
