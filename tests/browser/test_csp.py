@@ -22,7 +22,12 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 # Console noise that is not about the policy and not an error of ours.
-IGNORED_CONSOLE = (re.compile(r"Failed to load resource: the server responded with a status of 404"),)
+# 404s: the production-like site serves no media (demo renditions); ERR_NAME_NOT_RESOLVED: the test machine has no
+# internet (Redoc's Google Fonts, which the policy allows: a blocked one would be a violation, checked separately).
+IGNORED_CONSOLE = (
+    re.compile(r"Failed to load resource: the server responded with a status of 404"),
+    re.compile(r"Failed to load resource: net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED)"),
+)
 
 
 class Watch:
@@ -40,16 +45,18 @@ class Watch:
             self.console.append(f"{self.page.url}: {message.text}")
 
     def violations(self) -> list[str]:
+        # This site's frames only: a third-party frame (a video embed, unreachable offline) may never get a document
+        # to evaluate in; violations inside it would be its own policy's anyway.
+        origin = re.match(r"https?://[^/]+", self.page.url).group(0)
         found = []
         for frame in self.page.frames:
-            try:
+            if frame.url.startswith(origin):
                 found += frame.evaluate("window.__csp || []")
-            except Exception:  # noqa: S112 - a frame that navigated away meanwhile
-                continue
         return found
 
     def assert_clean(self, where: str):
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_timeout(300)  # violations are reported as events after the element was parsed
         violations = self.violations()
         assert violations == [], f"{where}: CSP violations {violations}"
         assert self.console == [], f"{where}: console errors {self.console}"
