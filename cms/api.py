@@ -10,7 +10,7 @@ from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.response import Response
 
 from cms.accounts.api import MeAPIView
@@ -45,7 +45,8 @@ class DocumentsAPI(PublicCacheMixin, DocumentsAPIViewSet):
 class PagePreviewAPI(PagesAPIViewSet):
     """A draft as the headless frontend previews it: ?content_type=cms.landingpage&token=<signed token>.
 
-    A token that isn't signed by us is refused with 403; an unknown or expired one (or a wrong content type) is 404.
+    A token that isn't signed by us, or is older than PREVIEW_TOKEN_MAX_AGE, is refused with 403; an unknown one (or a
+    wrong content type) is 404.
     Never cached.
     """
 
@@ -59,6 +60,16 @@ class PagePreviewAPI(PagesAPIViewSet):
 
     def detail_view(self, request, pk=None):
         return self.listing_view(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, PermissionDenied):
+            # Wagtail's API words 404 and 400 as {"message": ...}; a refused token says why the same way (DRF would
+            # replace the reason with its generic "You do not have permission").
+            response = Response({"message": str(exc) or "preview token refused"}, status=403)
+        else:
+            response = super().handle_exception(exc)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def get_object(self):
         if hasattr(self, "_preview_page"):
@@ -78,7 +89,10 @@ class PagePreviewAPI(PagesAPIViewSet):
             raise Http404(f"unknown content_type {content_type!r}") from exc
         if not issubclass(model, BasePage):
             raise Http404(f"content_type {content_type!r} is not a page type")
+        from cms.preview_tokens import check_token
+
         try:
+            check_token(token)  # too old: 403 saying so (PREVIEW_TOKEN_MAX_AGE)
             page = model.get_page_from_preview_token(token)
         except BadSignature as exc:
             raise PermissionDenied("invalid preview token") from exc
@@ -115,8 +129,8 @@ urlpatterns = [
     path("v2/", api_router.urls),
     path("v1/", include(v1_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # The pages API (Wagtail API v2) is documented beside the REST API, from its own hand-written schema.
-    path("docs/pages/", SpectacularSwaggerView.as_view(url_name="pages-api-schema"), name="pages-api-docs"),
+    path("docs/pages/", SpectacularSwaggerSplitView.as_view(url_name="pages-api-schema"), name="pages-api-docs"),
 ]

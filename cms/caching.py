@@ -8,7 +8,8 @@ the view) gets::
 
 and a request whose If-None-Match matches gets 304 Not Modified with no body. Browsers revalidate every time
 (max-age=0, cheap with the ETag); a CDN keeps the page for CACHE_MAX_AGE seconds and serves it stale while it
-refetches. Signed-in editors get `Cache-Control: private, no-cache` so that no shared cache keeps their view.
+refetches. Signed-in visitors get `Cache-Control: private, no-store` and `Vary: Cookie` so that no cache keeps their
+view.
 
 Three ways to use it:
 
@@ -69,12 +70,16 @@ def body_etag(content: bytes) -> str:
 
 
 def _finish(request, response):
-    if response.status_code != 200 or response.streaming or response.cookies or response.has_header("Cache-Control"):
+    if response.status_code != 200 or response.streaming or response.has_header("Cache-Control"):
         return response
     if not _is_public_request(request):
         if request.method in SAFE_METHODS:
-            # Personalised (signed-in or preview) views must never be kept by a shared cache.
-            patch_cache_control(response, private=True, no_cache=True)
+            # Personalised (signed-in or preview) views must never be kept by a shared cache, nor by the browser
+            # (a shared computer), even when the response sets a cookie (a signed-in page's CSRF token).
+            patch_cache_control(response, private=True, no_store=True)
+            patch_vary_headers(response, ("Cookie",))
+        return response
+    if response.cookies:
         return response
     patch_cache_control(response, **public_cache_control())
     # Pages differ for signed-in visitors; caches must not hand an anonymous copy to them or vice versa.

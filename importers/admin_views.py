@@ -12,6 +12,7 @@ from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
@@ -452,7 +453,18 @@ def run_source(request, source):
     enqueue_import(source, trigger=ImportRun.Trigger.MANUAL, dry_run=dry_run, force=force, user_id=request.user.pk)
     label = "Dry run" if dry_run else "Import"
     messages.success(request, f"{label} of {source} queued; it appears in the run history when it starts.")
-    return redirect(request.POST.get("next") or reverse("importers_admin:source", args=[source]))
+    return redirect(_next_url(request, fallback=reverse("importers_admin:source", args=[source])))
+
+
+def _next_url(request, *, fallback: str) -> str:
+    """The form's `next` when it is a URL of this site, else `fallback`: a crafted form cannot send an operator to
+    another site (an open redirect) after queuing a run."""
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
 
 
 @require_POST

@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from cms.caching import apply_public_cache
+
 from .engines import SORTS, SearchUnavailable
 from .facets import FACET_KEYS
 from .service import DEFAULT_MODE, MODES, SearchParams, parse_params, run_search
@@ -125,5 +127,5 @@ def search(request):
         else "",
     }
     response = render(request, "search/search.html", context)
-    response["Cache-Control"] = "public, max-age=60"
-    return response
+    # Public (CDN) caching for anonymous visitors only: a signed-in visitor's page is personal (issue 16).
+    return apply_public_cache(request, response)

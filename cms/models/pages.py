@@ -107,6 +107,9 @@ class BasePage(HeadlessPreviewMixin, Page):
 
     def serve_preview(self, request, mode_name):
         if mode_name == self.HEADLESS_PREVIEW_MODE and settings.HEADLESS_PREVIEW_CLIENT_URL:
+            from cms.preview_tokens import garbage_collect
+
+            garbage_collect()  # expired tokens' drafts go (the package's own sweep keeps them a day or more)
             return HeadlessPreviewMixin.serve_preview(self, request, mode_name)
         return Page.serve_preview(self, request, mode_name)
 

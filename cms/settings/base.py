@@ -842,3 +842,102 @@ REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["learner_write"] = env.s
 )
 # At most this many new resources per saved search in one digest email (the email links to the full search).
 SAVED_SEARCH_DIGEST_MAX_RESULTS = env.int("SAVED_SEARCH_DIGEST_MAX_RESULTS", default=10)
+
+# --- Hardening (issue 16): login throttling, Content-Security-Policy, Permissions-Policy, preview tokens ----------
+# See cms/login_throttling.py, cms/security_headers.py, cms/preview_tokens.py and docs/operations.md.
+
+INSTALLED_APPS += ["axes", "csp"]
+# django-axes: first backend, so a locked-out username+address is refused before any other backend (OIDC, password)
+# is asked; its middleware, last, turns the refusal into the lockout page.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+# Security headers first, so every response (health probes and /metrics included) carries them.
+MIDDLEWARE = ["cms.security_headers.SecurityHeadersMiddleware", *MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+# Wrong passwords allowed for one username from one address before both are locked out for LOGIN_LOCKOUT_MINUTES.
+AXES_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise SettingError(
+        f"LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1; got {AXES_FAILURE_LIMIT} and "
+        f"{LOGIN_LOCKOUT_MINUTES} (the defaults are 5 and 15)"
+    )
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+# Lock the username+address pair: an attacker cannot lock a user out from elsewhere, nor try many users from one.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cms.login_throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cms.login_throttling.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+# Its start-up banner would be one more line on every manage.py command's stdout; lockouts are still logged.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
+# Behind a reverse proxy: the request.META header that carries the client address (e.g. HTTP_X_FORWARDED_FOR) and
+# how many proxies of ours append to it. Empty (default): the TCP peer address (REMOTE_ADDR), which a client cannot
+# forge; a header is trusted only when named here, since anyone can send one.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="").strip().upper().replace("-", "_")
+CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=1)
+if CLIENT_IP_HEADER and CLIENT_IP_PROXY_COUNT < 1:
+    raise SettingError(f"CLIENT_IP_PROXY_COUNT must be at least 1 with CLIENT_IP_HEADER; got {CLIENT_IP_PROXY_COUNT}")
+
+# Content-Security-Policy (django-csp 4, built per request by cms.security_headers): public pages allow scripts from
+# this site only (no inline script, no nonce: their bodies are cached, see docs/decisions.md); the Wagtail and
+# Django admin add what they need. Report-only mode sends Content-Security-Policy-Report-Only instead, to try a
+# change without breaking anything; violations are POSTed to CSP_REPORT_URI when set.
+SECURITY_CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+SECURITY_CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+# Extra sources, comma-separated, e.g. https://www.googletagmanager.com for Google Analytics, or an embed provider.
+SECURITY_CSP_EXTRA_SCRIPT_SRC = env.list("CSP_EXTRA_SCRIPT_SRC", default=[])
+SECURITY_CSP_EXTRA_CONNECT_SRC = env.list("CSP_EXTRA_CONNECT_SRC", default=[])
+SECURITY_CSP_EXTRA_FRAME_SRC = env.list("CSP_EXTRA_FRAME_SRC", default=[])
+# Origins allowed to frame this site's pages (besides itself), e.g. a frontend that embeds them.
+SECURITY_CSP_EXTRA_FRAME_ANCESTORS = env.list("CSP_EXTRA_FRAME_ANCESTORS", default=[])
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", *SECURITY_CSP_EXTRA_SCRIPT_SRC],
+    # Inline style elements and attributes stay allowed (see docs/decisions.md): several public templates use
+    # them, Wagtail's admin needs them, and scripts (the dangerous part) stay strict.
+    "style-src": ["'self'", "'unsafe-inline'"],
+    # Resource images come from the source platforms (any https host); data: for small inline icons.
+    "img-src": ["'self'", "data:", "blob:", "https:"],
+    "media-src": ["'self'", "https:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'", *SECURITY_CSP_EXTRA_CONNECT_SRC],
+    # Embedded videos (wagtail.embeds) and the headless preview frame (the Next.js frontend).
+    "frame-src": [
+        "'self'",
+        "https://www.youtube.com",
+        "https://www.youtube-nocookie.com",
+        "https://player.vimeo.com",
+        *([_origin(HEADLESS_PREVIEW_CLIENT_URL)] if _origin(HEADLESS_PREVIEW_CLIENT_URL) else []),
+        *SECURITY_CSP_EXTRA_FRAME_SRC,
+    ],
+    # Wagtail's live preview frames the site itself; nobody else may (clickjacking).
+    "frame-ancestors": ["'self'", *SECURITY_CSP_EXTRA_FRAME_ANCESTORS],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    **({"report-uri": [SECURITY_CSP_REPORT_URI]} if SECURITY_CSP_REPORT_URI else {}),
+}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES} if SECURITY_CSP_REPORT_ONLY else None
+CONTENT_SECURITY_POLICY = None if SECURITY_CSP_REPORT_ONLY else {"DIRECTIVES": _CSP_DIRECTIVES}
+# Permissions-Policy: browser features no page of this site uses are denied to it and to anything it frames.
+# (FLoC's interest-cohort is gone from browsers, which log an error for it: browsing-topics is its successor.)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), serial=(), usb=(), "
+    "xr-spatial-tracking=()"
+)
+
+# Headless preview tokens (wagtail-headless-preview) are refused by the preview API after this many seconds, and
+# deleted; the editor previews again for a new one.
+PREVIEW_TOKEN_MAX_AGE = env.int("PREVIEW_TOKEN_MAX_AGE", default=3600)
+if PREVIEW_TOKEN_MAX_AGE < 60:
+    raise SettingError(f"PREVIEW_TOKEN_MAX_AGE must be at least 60 (seconds); got {PREVIEW_TOKEN_MAX_AGE}")

@@ -43,3 +43,7 @@ API_REPRESENTATION_CACHE_SECONDS = 0
 # django-oauth-toolkit (a dev dependency) serves as the identity provider on pytest-django's live server; it is
 # installed for tests only and configured (OAUTH2_PROVIDER, RS256 key) by the tests themselves.
 INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]  # noqa: F405
+
+# Login throttling (django-axes) needs the request in every authenticate() call, which the test client's login()
+# does not pass; the tests of throttling turn it on (tests/cms/test_login_throttling.py).
+AXES_ENABLED = False
