@@ -20,6 +20,7 @@ from .engines.postings import analyse
 from .facets import FACET_KEYS, FACETS
 from .models import SearchTerm, Synonym
 from .text import STOPWORDS, clean_query, content_words, is_question, tokens
+from .words import is_known_word
 
 MODES = {
     "lexical": "Keywords",
@@ -208,8 +209,9 @@ def _known_terms(terms: list[str]) -> set[str]:
 
 
 def typo_corrections(terms: list[str]) -> dict[str, str]:
-    """Unknown alphabetic terms → the closest indexed word (by edit distance, then frequency)."""
-    checkable = [term for term in terms if term.isalpha() and len(term) >= 4]
+    """Unknown alphabetic terms → the closest indexed word (by edit distance, then frequency). A real English word
+    the catalogue lacks is not a typo (search.words): "trout fishing" is not rewritten to "trout finding"."""
+    checkable = [term for term in terms if term.isalpha() and len(term) >= 4 and not is_known_word(term)]
     if not checkable:
         return {}
     known = _known_terms(checkable)
