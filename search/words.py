@@ -37,9 +37,8 @@ def known_words() -> frozenset[str]:
     except OSError as exc:
         logger.warning("the word list for typo correction is not available (%s): %s", path, exc)
         lines = []
-    return frozenset(
-        word for word in (line.strip() for line in lines) if len(word) >= MIN_LENGTH and word.isascii() and word.isalpha()
-    )
+    words = (line.strip() for line in lines)
+    return frozenset(word for word in words if len(word) >= MIN_LENGTH and word.isascii() and word.isalpha())
 
 
 def is_known_word(word: str) -> bool:
