@@ -177,4 +177,5 @@ def test_every_database_gives_the_golden_top_10(all_reports):
     ranking change, write it again on SQLite and commit it with the change."""
     golden = read_golden(JUDGED / "golden.tsv")
     assert {mode for mode, _ in golden} == set(all_reports)
-    assert golden_differences(all_reports.values(), golden) == {}
+    differences = golden_differences(all_reports.values(), golden)
+    assert not differences, "\n".join(f"{query}: {what}" for query, what in differences.items())
