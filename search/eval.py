@@ -42,6 +42,7 @@ class QueryScore:
     split: str = ""
     no_close_match: bool | None = None
     answerable: bool = True  # some judged document has relevance >= ANSWERED
+    retrieved_scores: list[float] = field(default_factory=list)  # each retrieved hit's score (golden files)
 
 
 @dataclass
@@ -217,10 +218,12 @@ def evaluate(
         judged = qrels.get(query_id, {})
         if mode == "baseline":
             retrieved, total, mode_used, flagged = baseline_ranking(query.text, depth), None, "baseline", None
+            hit_scores = []
         else:
             result = run_search(SearchParams(q=query.text, page_size=depth, mode=mode), facets=False, highlight=False)
             retrieved, total, mode_used = _document_names(result.hits), result.total, result.mode_used
             flagged = getattr(result, "no_close_match", None)
+            hit_scores = [hit.score for hit in result.hits]
         ndcg, recall, rr = score_ranking(retrieved, judged)
         scores.append(
             QueryScore(
@@ -236,6 +239,7 @@ def evaluate(
                 split=query.split,
                 no_close_match=flagged,
                 answerable=any(gain >= ANSWERED for gain in judged.values()),
+                retrieved_scores=hit_scores,
             )
         )
     return EvalReport(scores, mode)
@@ -291,3 +295,73 @@ def document_titles(names: Iterable[str]) -> dict[str, str]:
         ):
             titles[f"{source}:{source_id}"] = title
     return titles
+
+
+# --- Golden rankings: the same top 10 on every database ----------------------------------------------------
+
+GOLDEN_DEPTH = 10
+# Scores this close are a tie (the databases sum the same floats in different orders).
+GOLDEN_TOLERANCE = 1e-6
+
+
+def write_golden(reports: Iterable[EvalReport], path: Path) -> None:
+    """Each query's top GOLDEN_DEPTH per mode with scores: `mode, query_id, rank, document, score` (TSV)."""
+    with Path(path).open("w", encoding="utf-8") as handle:
+        handle.write(
+            "# Top 10 of each judged query per mode with its scores, written by `search_eval --golden` on SQLite.\n"
+            "# The quality gate compares every database's rankings with it; only documents of equal score may\n"
+            "# change places (tests/search/test_quality_real.py).\nmode\tquery_id\trank\tdocument\tscore\n"
+        )
+        for report in reports:
+            for score in report.scores:
+                pairs = zip(score.retrieved, score.retrieved_scores, strict=False)
+                for rank, (document, value) in enumerate(list(pairs)[:GOLDEN_DEPTH], start=1):
+                    handle.write(f"{report.mode}\t{score.query_id}\t{rank}\t{document}\t{value:.12g}\n")
+
+
+def read_golden(path: Path) -> dict[tuple[str, str], list[tuple[str, float]]]:
+    """(mode, query_id) → [(document, score)], best first."""
+    golden: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for _number, row in _rows(Path(path), 5):
+        if row[0] == "mode":
+            continue
+        golden.setdefault((row[0], row[1]), []).append((row[3], float(row[4])))
+    return golden
+
+
+def _tie_groups(ranking: list[tuple[str, float]]) -> list[tuple[float, set[str]]]:
+    groups: list[tuple[float, set[str]]] = []
+    for document, value in ranking:
+        if groups and math.isclose(groups[-1][0], value, rel_tol=GOLDEN_TOLERANCE, abs_tol=1e-12):
+            groups[-1][1].add(document)
+        else:
+            groups.append((value, {document}))
+    return groups
+
+
+def ranking_difference(expected: list[tuple[str, float]], actual: list[tuple[str, float]]) -> str:
+    """ "" when `actual` is `expected` up to reordering among equal scores, else what differs. The last group of
+    equal scores may hold other documents (its ties continue below the cut)."""
+    expected, actual = expected[:GOLDEN_DEPTH], actual[:GOLDEN_DEPTH]
+    if len(expected) != len(actual):
+        return f"{len(actual)} hits instead of {len(expected)}"
+    for rank, ((_, want), (_, got)) in enumerate(zip(expected, actual, strict=True), start=1):
+        if not math.isclose(want, got, rel_tol=GOLDEN_TOLERANCE, abs_tol=1e-12):
+            return f"rank {rank}: score {got:.9g} instead of {want:.9g}"
+    want_groups, got_groups = _tie_groups(expected), _tie_groups(actual)
+    for (value, want), (_, got) in list(zip(want_groups, got_groups, strict=False))[:-1]:
+        if want != got:
+            return f"at score {value:.9g}: {sorted(got)} instead of {sorted(want)}"
+    return ""
+
+
+def golden_differences(reports: Iterable[EvalReport], golden: dict) -> dict[str, str]:
+    """ "mode query_id" → what differs from the golden rankings, for every query of `reports` that differs."""
+    differences = {}
+    for report in reports:
+        for score in report.scores:
+            expected = golden.get((report.mode, score.query_id), [])
+            actual = list(zip(score.retrieved, score.retrieved_scores, strict=False))
+            if difference := ranking_difference(expected, actual):
+                differences[f"{report.mode} {score.query_id} {score.query!r}"] = difference
+    return differences

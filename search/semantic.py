@@ -40,6 +40,7 @@ from .documents import (
 )
 from .engines import SearchHit, SearchRequest
 from .facets import FACET_KEYS
+from .names import named_offerors, names_instructor
 from .ranking import reciprocal_rank_fusion
 from .vectors.encoders import get_encoder
 from .vectors.index import CHUNKS, RESOURCES, resource_text
@@ -60,7 +61,7 @@ HYBRID_MIN_SCORE = MIN_SCORE
 # Reciprocal rank fusion weights of the lexical and the semantic ranking, tuned on the tuning half of the real
 # judged set (search/eval/real; nDCG@10 of its answerable queries: 1:1 0.868, 1.5:1 0.872, 2:1 0.868): keywords
 # count a little more, which keeps names and institutions precise.
-HYBRID_WEIGHTS = (1.5, 1.0)
+HYBRID_WEIGHTS = (1.0, 1.0)
 SIMILAR_LIMIT = 6
 SIMILAR_MAX = 100
 SIMILAR_CACHE_SECONDS = 600
@@ -202,6 +203,8 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
         text=request.text,
         terms=request.terms,
         expansions=request.expansions,
+        term_weights=request.term_weights,
+        phrases=request.phrases,
         filters=filters,
         sort="relevance",
         offset=0,
@@ -212,12 +215,23 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
     return [hit.key for hit in engine.search(lexical).hits]
 
 
+def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """`filters` for hybrid search's semantic list: when the query names offerors (search.names) and no offeror was
+    selected, only their resources, so that institutions keep their keyword precision."""
+    if filters.get("offeror"):
+        return filters
+    codes = named_offerors(text)
+    return {**filters, "offeror": codes} if codes else filters
+
+
 def hybrid_ranking(
     vector, request: SearchRequest, engine, filters: dict[str, list[str]], evidence: dict | None = None
 ) -> list[Candidate]:
     """The lexical ranking (all kinds) and the semantic one (resources) fused by reciprocal rank fusion over
     document keys: a resource scores from both rankings, a news item or page from the lexical one only."""
-    semantic = semantic_ranking(vector, filters, min_score=HYBRID_MIN_SCORE)
+    semantic = semantic_ranking(vector, named_filters(request.text, filters), min_score=HYBRID_MIN_SCORE)
+    if names_instructor(request.text):
+        semantic = []  # a person's name means that person: keyword matches only (search.names)
     lexical = lexical_ranking(request, engine, filters)
     if evidence is not None:
         evidence["similarity"] = semantic[0].score if semantic else 0.0

@@ -20,6 +20,7 @@ from .engines.postings import analyse
 from .facets import FACET_KEYS, FACETS
 from .models import SearchTerm, Synonym
 from .text import STOPWORDS, clean_query, content_words, is_question, tokens
+from .words import is_known_word
 
 MODES = {
     "lexical": "Keywords",
@@ -38,6 +39,10 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_OPTIONS_SHOWN = 30
 SYNONYM_CACHE_SECONDS = 60
+# A synonym's abbreviation the learner did not type counts for ABBREVIATION_WEIGHT of a typed word in keyword
+# ranking (set on the tuning half of search/eval/real: bench/RESULTS.md and docs/decisions.md).
+ABBREVIATION_LENGTH = 3
+ABBREVIATION_WEIGHT = 0.5
 # "No close match" thresholds, set on the tuning half of the real judged set (search/eval/real): a query has a close
 # match when one of its best hits shows at least MATCH_COVERAGE of its words or the best semantic match reaches
 # MATCH_SIMILARITY (all-MiniLM-L6-v2 cosine).
@@ -189,6 +194,20 @@ def _contains(sequence: list[str], phrase: list[str]) -> bool:
     return any(sequence[i : i + n] == phrase for i in range(len(sequence) - n + 1))
 
 
+def synonym_phrases(all_tokens: list[str]) -> list[list[str]]:
+    """The several-word phrases that synonyms add ("nlp" → ["natural", "language", "processing"]) without the words
+    already typed or stop words: keyword search credits a phrase only to documents holding all of its words, so
+    "Natural Light in Design" is not a match for "nlp"."""
+    phrases = []
+    for group in synonym_groups():
+        if any(_contains(all_tokens, phrase) for phrase in group):
+            for phrase in group:
+                words = [token for token in phrase if token not in all_tokens and token not in STOPWORDS]
+                if len(words) > 1 and not _contains(all_tokens, phrase):
+                    phrases.append(words)
+    return phrases
+
+
 def synonym_expansions(all_tokens: list[str]) -> list[str]:
     expansions: dict[str, None] = {}
     for group in synonym_groups():
@@ -208,8 +227,9 @@ def _known_terms(terms: list[str]) -> set[str]:
 
 
 def typo_corrections(terms: list[str]) -> dict[str, str]:
-    """Unknown alphabetic terms → the closest indexed word (by edit distance, then frequency)."""
-    checkable = [term for term in terms if term.isalpha() and len(term) >= 4]
+    """Unknown alphabetic terms → the closest indexed word (by edit distance, then frequency). A real English word
+    the catalogue lacks is not a typo (search.words): "trout fishing" is not rewritten to "trout finding"."""
+    checkable = [term for term in terms if term.isalpha() and len(term) >= 4 and not is_known_word(term)]
     if not checkable:
         return {}
     known = _known_terms(checkable)
@@ -242,6 +262,8 @@ def build_request(params: SearchParams, *, facets: bool = True, highlight: bool 
         text=params.q,
         terms=terms,
         expansions=[token for token in dict.fromkeys(expansions) if token not in terms][:MAX_TERMS],
+        term_weights=expansion_weights(synonyms, terms, corrections),
+        phrases=synonym_phrases(corrected),
         filters=params.filters,
         sort=params.sort,
         offset=(page - 1) * params.page_size,
@@ -251,6 +273,19 @@ def build_request(params: SearchParams, *, facets: bool = True, highlight: bool 
         meaning_text=meaning_text(params.q, corrections, synonyms),
     )
     return request, did_you_mean
+
+
+def expansion_weights(synonyms: list[str], terms: list[str], corrections: dict[str, str]) -> dict[str, float]:
+    """Keyword weights below 1 for the expansions that are less sure than the words typed: an abbreviation of
+    ABBREVIATION_LENGTH letters or fewer that a synonym adds ("javascript" → "js") has many meanings ("React JS").
+    A synonym's full words ("ml" → "machine learning") and a typo's fix ("pyhton" → "python") are what the learner
+    meant, and count as typed."""
+    fixes = set(corrections.values())
+    return {
+        word: ABBREVIATION_WEIGHT
+        for word in synonyms
+        if len(word) <= ABBREVIATION_LENGTH and word not in terms and word not in fixes
+    }
 
 
 def meaning_text(text: str, corrections: dict[str, str], synonyms: list[str]) -> str:

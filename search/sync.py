@@ -14,9 +14,11 @@ from django.dispatch import receiver
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished
 
+from catalog.models import Offeror
 from catalog.signals import resources_changed
 from cms.tasks import enqueue
 
+from . import names
 from .documents import feed_item_model
 from .models import Synonym
 from .service import clear_synonym_cache
@@ -82,3 +84,11 @@ def connect_feed_items() -> None:
 @receiver(post_delete, sender=Synonym, dispatch_uid="search.sync.synonym_deleted")
 def on_synonym_changed(sender, **kwargs):
     clear_synonym_cache()
+
+
+@receiver(post_save, sender=Offeror, dispatch_uid="search.sync.offeror_saved")
+@receiver(post_delete, sender=Offeror, dispatch_uid="search.sync.offeror_deleted")
+def on_offeror_changed(sender, **kwargs):
+    # Hybrid search recognises offeror names from a per-process cache (search.names): this process sees a change at
+    # once, others within names.CACHE_SECONDS.
+    names.clear_cache()

@@ -54,6 +54,11 @@ class SearchRequest:
     text: str = ""
     terms: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    # term → factor (default 1) for what its matches add to the score: the search service sets it for expansions
+    # that are less sure than typed words (an abbreviation the learner did not type: "javascript" → "js").
+    term_weights: dict[str, float] = field(default_factory=dict)
+    # Expansion words that count only together (a synonym's phrase: "natural language processing" for "nlp").
+    phrases: list[list[str]] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
     sort: str = "relevance"
     offset: int = 0

@@ -457,7 +457,9 @@ class DatabaseEngine(SearchEngine):
     # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
 
     def _match(self, cursor, request: SearchRequest):
-        sql, params = postings.candidates(cursor, request.all_terms)
+        sql, params = postings.candidates(
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases
+        )
         cursor.execute(sql, params)
         ranks = dict(cursor.fetchall())
         if not ranks:
@@ -470,7 +472,9 @@ class DatabaseEngine(SearchEngine):
             # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
             # matches that hold them too, so a filter never hides matches that exist.
             filters = {facet: sorted(values) for facet, values in selected.items()}
-            sql, params = postings.candidates(cursor, request.all_terms, filters=filters)
+            sql, params = postings.candidates(
+                cursor, request.all_terms, filters=filters, weights=request.term_weights, phrases=request.phrases
+            )
             cursor.execute(sql, params)
             more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
             if more:

@@ -41,6 +41,8 @@ CONTENT_TERMS = 300
 CONTENT_CHARS = 500_000
 PER_TERM = 500
 MAX_CANDIDATES = 500
+# The share of a synonym phrase's stems a document must match for the phrase to count (see `candidates`).
+PHRASE_SHARE = 0.66
 BATCH = 5000
 DOCUMENTS = ""  # the SearchStem row counting the indexed documents
 _PART = re.compile(r"[.\-]")
@@ -178,11 +180,44 @@ def idf(documents: int, containing: int) -> float:
     return math.log(1 + (documents - containing + 0.5) / (containing + 0.5))
 
 
-def candidates(cursor, terms: list[str], filters: dict[str, list[str]] | None = None) -> tuple[str, list]:
+def stem_weights(weights: dict[str, float]) -> dict[str, float]:
+    """term → weight as stem → weight (a stem shared by several terms takes the largest)."""
+    result: dict[str, float] = {}
+    for term, weight in weights.items():
+        for stem in analyse(term):
+            result[stem] = max(result.get(stem, 0.0), weight)
+    return result
+
+
+def phrase_groups(terms: list[str], phrases: list[list[str]]) -> dict[str, int]:
+    """stem → the index of the phrase it belongs to, for the stems that count only with their whole phrase (a stem
+    that is also a free term stays free)."""
+    in_phrases = {word for phrase in phrases for word in phrase}
+    free = set(query_stems(term for term in terms if term not in in_phrases))
+    groups: dict[str, int] = {}
+    for index, phrase in enumerate(phrases):
+        for stem in query_stems(phrase):
+            if stem not in free:
+                groups.setdefault(stem, index)
+    return groups
+
+
+def candidates(
+    cursor,
+    terms: list[str],
+    filters: dict[str, list[str]] | None = None,
+    weights: dict[str, float] | None = None,
+    phrases: list[list[str]] | None = None,
+) -> tuple[str, list]:
     """A query selecting (id, rank) of the MAX_CANDIDATES best matches of any of `terms`, best first; with
     `filters` (facet → values), only documents holding one of the values of every facet (each term's postings are
-    then read in impact order until PER_TERM of them pass: bounded for common values, deeper for rare ones)."""
+    then read in impact order until PER_TERM of them pass: bounded for common values, deeper for rare ones).
+    `weights` (term → factor, default 1) scale what a term's matches add (SearchRequest.term_weights); the stems of
+    a phrase of `phrases` add only to documents that match every stem of it."""
     stems = query_stems(terms)
+    factors = stem_weights(weights or {})
+    groups = phrase_groups(terms, phrases or [])
+    sizes = Counter(groups.values())
     cursor.execute(
         f"SELECT term, documents FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * (len(stems) + 1))})",
         [DOCUMENTS, *stems],
@@ -199,15 +234,28 @@ def candidates(cursor, terms: list[str], filters: dict[str, list[str]] | None = 
     parts, params = [], []
     for index, stem in enumerate(stem for stem in stems if counts.get(stem, 0) > 0):
         parts.append(
-            f"SELECT * FROM (SELECT p.document_id, p.impact * %s AS s FROM {POSTING_TABLE} p WHERE p.term = %s"
+            # g: the stem's phrase (-1: a free term), n: how many stems that phrase has (constants of this code).
+            f"SELECT * FROM (SELECT p.document_id, p.impact * %s AS s, {groups.get(stem, -1)} AS g, "
+            f"{sizes.get(groups.get(stem, -1), 0)} AS n FROM {POSTING_TABLE} p WHERE p.term = %s"
             f"{condition} ORDER BY p.impact DESC LIMIT %s) p{index}"
         )
-        params += [idf(total, counts[stem]), stem, *condition_params, PER_TERM]
+        params += [idf(total, counts[stem]) * factors.get(stem, 1.0), stem, *condition_params, PER_TERM]
     if not parts:
         return f"SELECT document_id AS id, impact AS rank FROM {POSTING_TABLE} WHERE 1 = 0", []
+    if not groups:
+        return (
+            f"SELECT document_id AS id, SUM(s) AS rank FROM ({' UNION ALL '.join(parts)}) u "
+            "GROUP BY document_id ORDER BY rank DESC, document_id LIMIT %s",
+            [*params, MAX_CANDIDATES],
+        )
+    # A phrase's sum counts only where PHRASE_SHARE of its stems matched: all of a two-word phrase, two of three.
+    # Not all of every phrase: each stem's postings are read to PER_TERM only, so a common word ("web" of "amazon
+    # web services") can be missing from a document's reads although the document holds it.
     return (
-        f"SELECT document_id AS id, SUM(s) AS rank FROM ({' UNION ALL '.join(parts)}) u "
-        "GROUP BY document_id ORDER BY rank DESC, document_id LIMIT %s",
+        f"SELECT id, SUM(s) AS rank FROM (SELECT document_id AS id, g, SUM(s) AS s FROM "
+        f"({' UNION ALL '.join(parts)}) u GROUP BY document_id, g "
+        f"HAVING g < 0 OR COUNT(*) >= {PHRASE_SHARE} * MAX(n)) v "
+        "GROUP BY id ORDER BY rank DESC, id LIMIT %s",
         [*params, MAX_CANDIDATES],
     )
 

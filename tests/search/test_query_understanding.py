@@ -90,6 +90,29 @@ def test_a_transposed_typo_is_corrected_on_this_database(courses):
     assert {"Python for everybody", "Data analysis with Python"} <= set(titles(page))
 
 
+def test_a_real_word_the_catalogue_lacks_is_not_corrected(courses, reindex, monkeypatch):
+    # The catalogue knows "finding" (one edit from "fishing") but not "fishing", which is a real English word.
+    CourseFactory(title="Finding your way", description="<p>Maps and compasses.</p>")
+    reindex()
+    request, did_you_mean = build_request(SearchParams(q="trout fishing"))
+    assert did_you_mean == ""
+    assert "finding" not in request.expansions and request.meaning_text == "trout fishing"
+    assert "Finding your way" not in titles(lexical("trout fishing"))
+    # Without the word list the catalogue's nearest word would replace it: the list is what keeps it.
+    monkeypatch.setattr("search.service.is_known_word", lambda word: False)
+    assert build_request(SearchParams(q="trout fishing"))[1] == "trout finding"
+
+
+def test_the_word_list_holds_english_words_and_not_typos():
+    from search.words import is_known_word, known_words
+
+    assert len(known_words()) > 15000
+    for word in ["fishing", "guitar", "statistics", "python", "knitting"]:
+        assert is_known_word(word), word
+    for typo in ["pyhton", "gutiar", "statistcs", "machne", "javasript", "##ing"]:
+        assert not is_known_word(typo), typo
+
+
 def test_typo_correction_and_synonyms_reach_the_embedded_query(courses):
     request, did_you_mean = build_request(SearchParams(q="machne lerning"))
     assert did_you_mean == "machine learning"

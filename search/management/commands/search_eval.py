@@ -17,6 +17,7 @@ from search.eval import (
     pool,
     read_judged_queries,
     read_qrels,
+    write_golden,
 )
 
 MODE_CHOICES = ["lexical", "semantic", "hybrid", "baseline"]
@@ -49,6 +50,12 @@ class Command(LearnhubCommand):
             "baseline per query (query_id, document, modes, title) to OUT for judging.",
         )
         parser.add_argument("--depth", type=int, default=20, help="Pool depth (default 20).")
+        parser.add_argument(
+            "--golden",
+            metavar="OUT",
+            help="Also write each query's top 10 per mode with scores to OUT (the quality gate's golden rankings: "
+            "search/eval/real/golden.tsv, written on SQLite).",
+        )
 
     def handle(self, *args, queries, qrels=None, per_query=False, mode=None, split=None, **options):
         try:
@@ -94,6 +101,9 @@ class Command(LearnhubCommand):
                 f"{report.answerable_zero_results}"
             )
         self._by_group(console, reports)
+        if options.get("golden"):
+            write_golden(reports.values(), options["golden"])
+            self.stdout.write(f"golden rankings written to {options['golden']}")
 
     def _per_query(self, console, name, report):
         table = Table("id", "kind", "split", "query", "nDCG@10", "R@20", "RR", "results", "no close match", title=name)
