@@ -1,5 +1,5 @@
 from .images import CustomImage, CustomRendition
-from .operations import WorkerHeartbeat
+from .operations import PageCacheGeneration, WorkerHeartbeat
 from .pages import BasePage, HomePage, LandingPage, ProgramPage, ProgramPageCourse, StandardPage
 from .site_settings import SiteSettings
 from .snippets import NavigationMenu, NavigationMenuItem
@@ -13,6 +13,7 @@ __all__ = [
     "LandingPage",
     "NavigationMenu",
     "NavigationMenuItem",
+    "PageCacheGeneration",
     "ProgramPage",
     "ProgramPageCourse",
     "SiteSettings",

@@ -36,3 +36,5 @@ ALLOWED_HOSTS = ["*"]
 # The API's cached representations are keyed by resource id and `updated_at`: rolled-back tests reuse ids (SQLite)
 # and frozen clocks reuse timestamps, so the cache is off except in the tests that turn it on.
 API_REPRESENTATION_CACHE_SECONDS = 0
+# The anonymous page cache too (same reasons): tests/cms/test_page_cache.py turns it on.
+PAGE_CACHE_SECONDS = 0
