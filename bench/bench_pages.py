@@ -357,7 +357,7 @@ def main() -> int:
     parser.add_argument("--no-bakery", action="store_true", help="Learnhub only")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
     parser.add_argument("--page-cache-seconds", type=int, default=None,
-                        help="PAGE_CACHE_SECONDS for Learnhub (0: measure the views without the anonymous page cache)")  # fmt: skip
+                        help="Learnhub PAGE_CACHE_SECONDS (0: views without the page cache)")  # fmt: skip
     args = parser.parse_args()
     global PAGE_CACHE_SECONDS
     PAGE_CACHE_SECONDS = args.page_cache_seconds
