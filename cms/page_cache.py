@@ -9,11 +9,12 @@ pages, forms and previews are never stored, and a signed-in visitor is never ser
 
 Keys are made of the *generation* (a database row, `cms.PageCacheGeneration`), the scheme, host, full path and
 Accept header. The generation changes after every transaction that changes public content (`bump()`):
-`catalog.signals.resources_changed` (imports, the lock-aware admin edit form, lookup edits, image and view-count
-tasks), Wagtail's page publish, unpublish and move, and any save or delete of a model of the content apps (pages,
-snippets, settings, images, catalogue lookups, feed items; see WATCHED_APPS / IGNORED_MODELS). Old entries are
-never read again and expire. The generation is read from the database (one primary-key query per request) rather
-than the cache so that it is shared by every process even with the embedded per-process LocMem cache.
+`catalog.signals.resources_changed` (imports, the lock-aware admin edit form, lookup edits, view-count loads),
+`resource_image_changed` (the image task), Wagtail's page publish, unpublish and move, and any save or delete of a
+model of the content apps (pages, snippets, settings, images, catalogue lookups, feed items; see WATCHED_APPS and
+IGNORED_MODELS). Old entries are never read again and expire. The generation is read from the database (one
+primary-key query per request) rather than the cache so that it is shared by every process even with the embedded
+per-process LocMem cache.
 `PAGE_CACHE_SECONDS` bounds what only the clock changes (an event becoming past, a run's "next start").
 """
 
@@ -111,13 +112,14 @@ def connect_signals() -> None:
     """Connect the receivers that change the generation (called from CmsConfig.ready)."""
     from wagtail.signals import page_published, page_unpublished, post_page_move
 
-    from catalog.signals import resources_changed
+    from catalog.signals import resource_image_changed, resources_changed
 
     uid = "cms.page_cache"
     post_save.connect(_on_model_change, dispatch_uid=f"{uid}.post_save", weak=False)
     post_delete.connect(_on_model_change, dispatch_uid=f"{uid}.post_delete", weak=False)
     m2m_changed.connect(_on_model_change, dispatch_uid=f"{uid}.m2m_changed", weak=False)
     resources_changed.connect(_on_content_change, dispatch_uid=f"{uid}.resources_changed", weak=False)
+    resource_image_changed.connect(_on_content_change, dispatch_uid=f"{uid}.resource_image_changed", weak=False)
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(_on_content_change, dispatch_uid=f"{uid}.{id(signal)}", weak=False)
 

@@ -227,3 +227,33 @@ def test_off_when_page_cache_seconds_is_zero(client, settings, django_assert_max
     url = CourseFactory(title="Not cached").get_absolute_url()
     get(client, url)
     assert "X-Page-Cache" not in get(client, url)
+
+
+def test_an_image_stored_by_the_image_task_shows_at_once(
+    client, page_cache_on, settings, httpserver, django_capture_on_commit_callbacks
+):
+    from importers.images import fetch_resource_image
+    from tests.catalog.test_images import image_bytes
+
+    settings.IMPORTER_ALLOWED_HOSTS = ["localhost"]
+    httpserver.expect_request("/pic.png").respond_with_data(image_bytes(), content_type="image/png")
+    image_url = httpserver.url_for("/pic.png").replace("127.0.0.1", "localhost")
+    course = CourseFactory(title="Pictured", image_url=image_url)
+    url = course.get_absolute_url()
+    get(client, url)
+    assert get(client, url)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fetch_resource_image(course.pk) == "stored"
+    page = get(client, url)
+    assert page["X-Page-Cache"] == "miss"
+    stored = LearningResource.objects.get(pk=course.pk).stored_image
+    assert stored.file.name.rsplit("/", 1)[-1].split(".")[0] in page.content.decode()
+
+
+def test_the_image_task_signal_changes_the_generation(page_cache_on, django_capture_on_commit_callbacks):
+    from catalog.signals import resource_image_changed
+
+    before = page_cache.current_generation()
+    with django_capture_on_commit_callbacks(execute=True):
+        resource_image_changed.send(sender=LearningResource, resource_id=1)
+    assert page_cache.current_generation() != before
