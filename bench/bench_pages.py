@@ -118,10 +118,15 @@ def bakery_blog_post(port: int) -> str:
 # --- Learnhub -----------------------------------------------------------------------------------------------
 
 
+PAGE_CACHE_SECONDS: int | None = None  # --page-cache-seconds; None: the settings' default
+
+
 def learnhub_env(database_url: str, scratch: Path) -> dict[str, str]:
     """bench_load's production environment on the scratch database, answering Django's test client too."""
     env = scratch_environment(database_url, scratch)
     env.update({"ALLOWED_HOSTS": "127.0.0.1,testserver", "LOG_LEVEL": "WARNING"})
+    if PAGE_CACHE_SECONDS is not None:
+        env["PAGE_CACHE_SECONDS"] = str(PAGE_CACHE_SECONDS)
     return env
 
 
@@ -229,7 +234,7 @@ def median(values: list[dict], key: str) -> float:
     return statistics.median(v[key] for v in values) if values else float("nan")
 
 
-def table(pairs, samples, queries_l, queries_b, label: str) -> list[str]:
+def table(pairs, samples, queries_l, queries_b, label: str, uncached_l=None) -> list[str]:
     lines = [
         f"#### {label}",
         "",
@@ -243,7 +248,9 @@ def table(pairs, samples, queries_l, queries_b, label: str) -> list[str]:
         errors = sum(v["errors"] for v in ours + theirs)
         lines.append(
             f"| `{pair[0]}` | {rps_l:.0f} | {median(ours, 'p50_ms'):.1f} / {median(ours, 'p95_ms'):.1f} | "
-            f"{queries_l.get(pair[0], {}).get('queries', '—')} | "
+            f"{queries_l.get(pair[0], {}).get('queries', '—')}"
+            + (f" ({uncached_l.get(pair[0], {}).get('queries', '—')})" if uncached_l else "")
+            + " | "
             + (
                 f"`{pair[1]}` | {rps_b:.0f} | {median(theirs, 'p50_ms'):.1f} / {median(theirs, 'p95_ms'):.1f} | "
                 f"{queries_b.get(pair[1], {}).get('queries', '—')} | {ratio} |"
@@ -304,6 +311,8 @@ def run(args) -> list[str]:
             ]
             warm(ports["learnhub"], [p[0] for p in pairs])
             queries_l = count_queries(sys.executable, ROOT, env, [p[0] for p in pairs])
+            # The same requests with the anonymous page cache off: what the views themselves cost.
+            uncached_l = count_queries(sys.executable, ROOT, {**env, "PAGE_CACHE_SECONDS": "0"}, [p[0] for p in pairs])
             queries_b = {}
             if side_by_side:
                 warm(ports["bakery"], sorted({p[1] for p in pairs}))
@@ -312,7 +321,7 @@ def run(args) -> list[str]:
             label = (
                 f"Learnhub (demo + {size:,} resources) vs bakerydemo" if side_by_side else f"Learnhub alone, {size:,}"
             )
-            output += table(pairs, samples, queries_l, queries_b, label) + [""]
+            output += table(pairs, samples, queries_l, queries_b, label, uncached_l) + [""]
             for name in list(processes.started):
                 if name.startswith("learnhub"):
                     proc = processes.started.pop(name)
@@ -321,7 +330,10 @@ def run(args) -> list[str]:
         settings = (
             f"gunicorn 2 sync workers each, wrk -t1 -c{args.connections} -d{args.duration}s, median of "
             f"{args.rounds} rounds, pairs alternated; {os.cpu_count()} cores; DATABASE_URL "
-            f"{'PostgreSQL' if os.environ.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}"
+            f"{'PostgreSQL' if os.environ.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}; "
+            f"PAGE_CACHE_SECONDS {args.page_cache_seconds if args.page_cache_seconds is not None else 'default'}; "
+            f"load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}; Learnhub SQL: warm "
+            f"(with the page cache off in brackets)"
         )
         output.append(settings)
         return output
@@ -344,7 +356,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--no-bakery", action="store_true", help="Learnhub only")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
+    parser.add_argument("--page-cache-seconds", type=int, default=None,
+                        help="Learnhub PAGE_CACHE_SECONDS (0: views without the page cache)")  # fmt: skip
     args = parser.parse_args()
+    global PAGE_CACHE_SECONDS
+    PAGE_CACHE_SECONDS = args.page_cache_seconds
     lines = run(args)
     print("\n".join(lines))
     return 0

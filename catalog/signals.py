@@ -10,6 +10,10 @@ from django.dispatch import Signal
 
 resources_changed = Signal()
 
+# Sent (with `resource_id`) when the image task changes the image a resource shows (its `stored_image`) without
+# touching `updated_at` or the search index; the anonymous page cache (cms.page_cache) forgets its pages.
+resource_image_changed = Signal()
+
 
 def send_resources_changed(*, changed_ids=(), removed_ids=(), sender=None) -> None:
     """Send `resources_changed` when the current transaction commits (immediately outside one)."""

@@ -37,7 +37,7 @@ from PIL import UnidentifiedImageError
 
 from catalog.images import all_specs
 from catalog.models import ImageFetchStatus, LearningResource
-from catalog.signals import resources_changed
+from catalog.signals import resource_image_changed, resources_changed
 from cms.tasks import enqueue
 
 from .errors import ImportFetchError
@@ -133,6 +133,11 @@ def _store(resource: LearningResource, fetched: FetchedImage):
     return image
 
 
+def _image_changed(resource_id: int) -> None:
+    # After the row's update, so that a page rendered after the cache forgets it shows the new image.
+    resource_image_changed.send(sender=LearningResource, resource_id=resource_id)
+
+
 def fetch_resource_image(resource_id: int, *, refresh: bool = False, retry_failed: bool = False) -> str:
     """Bring one resource's stored image in line with its `image_url`; returns what happened: "stored",
     "failed", "not-modified", "cleared", "unchanged" (nothing to do), "stale" (changed meanwhile) or "missing"."""
@@ -151,6 +156,7 @@ def fetch_resource_image(resource_id: int, *, refresh: bool = False, retry_faile
             stored_image=None, image_fetch_status="", image_fetch_error="", image_fetched_url="", image_fetched_etag=""
         )
         _delete_image(old_image_id)
+        _image_changed(resource.pk)
         return "cleared"
 
     status = resource.image_fetch_status
@@ -176,6 +182,7 @@ def fetch_resource_image(resource_id: int, *, refresh: bool = False, retry_faile
         )
         if updated and old_image_id and not keep:
             _delete_image(old_image_id)
+            _image_changed(resource.pk)
         return "failed" if updated else "stale"
     if fetched is None:
         row.update(image_fetch_status=ImageFetchStatus.STORED, image_fetch_error="", image_fetched_at=timezone.now())
@@ -196,6 +203,7 @@ def fetch_resource_image(resource_id: int, *, refresh: bool = False, retry_faile
         return "stale"
     if old_image_id and old_image_id != image.pk:
         _delete_image(old_image_id)
+    _image_changed(resource.pk)
     return "stored"
 
 

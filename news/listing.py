@@ -97,8 +97,9 @@ def combined_keys(pages, items, *, page_date="date", item_date="published_at", d
     return combined.order_by(*order)
 
 
-def build_entries(keys, *, page_model=NewsPage) -> list[Entry]:
-    """Entries for (pk, kind, date) keys in their order, with a fixed number of queries."""
+def build_entries(keys, *, page_model=NewsPage, names: dict[str, str] | None = None) -> list[Entry]:
+    """Entries for (pk, kind, date) keys in their order, with a fixed number of queries; `names` (source → feed
+    name) saves the query that reads them when the caller has them already."""
     page_ids = [pk for pk, kind, _ in keys if kind == "page"]
     item_ids = [pk for pk, kind, _ in keys if kind == "item"]
     pages = {}
@@ -117,7 +118,7 @@ def build_entries(keys, *, page_model=NewsPage) -> list[Entry]:
     names = {}
     if item_ids:
         items = {item.pk: item for item in FeedItem.objects.filter(pk__in=item_ids).prefetch_related("topics")}
-        names = source_names()
+        names = source_names() if names is None else names
     entries = []
     for pk, kind, _ in keys:
         if kind == "page" and pk in pages:
@@ -207,12 +208,15 @@ def news_listing_context(request, *, index_page) -> dict:
     filters = _clean_filters(request)
     pages, items = news_querysets(index_page=index_page, **filters)
     page_obj = paginate(request, combined_keys(pages, items), index_page.per_page or 12)
+    choices = source_choices()
+    # Every listed item is public, so its feed is among the choices: their names serve the entries (one query less).
+    names = dict(choices[1:])
     return {
-        "entries": build_entries(list(page_obj.object_list)),
+        "entries": build_entries(list(page_obj.object_list), names=names),
         "page_obj": page_obj,
         "filters": filters,
         "topic_choices": topic_choices(),
-        "source_choices": source_choices(),
+        "source_choices": choices,
         "type_choices": ItemType.choices,
         "filter_query": _query_without_page(request),
     }

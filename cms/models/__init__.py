@@ -1,6 +1,6 @@
 from .api_keys import ApiKey
 from .images import CustomImage, CustomRendition
-from .operations import WorkerHeartbeat
+from .operations import PageCacheGeneration, WorkerHeartbeat
 from .pages import BasePage, HomePage, LandingPage, ProgramPage, ProgramPageCourse, StandardPage
 from .site_settings import SiteSettings
 from .snippets import NavigationMenu, NavigationMenuItem
@@ -15,6 +15,7 @@ __all__ = [
     "LandingPage",
     "NavigationMenu",
     "NavigationMenuItem",
+    "PageCacheGeneration",
     "ProgramPage",
     "ProgramPageCourse",
     "SiteSettings",

@@ -13,3 +13,14 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.queue} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PageCacheGeneration(models.Model):
+    """The anonymous page cache's generation (cms/page_cache.py): one row whose token changes whenever public
+    content changes. It lives in the database, not the cache, so that every process (the embedded setup's
+    per-process cache included) sees a change at once."""
+
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"page cache generation {self.token}"

@@ -141,6 +141,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Anonymous page cache (issue 15): after Common (Host validated) and Auth; serves stored public pages.
+    "cms.page_cache.AnonymousPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -735,6 +737,10 @@ API_THROTTLE_RATES = {
 # Public responses may be cached by a CDN for this long, then served stale while revalidating.
 CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=300)
+# --- Anonymous page cache (issue 15, cms/page_cache.py) ---
+# Seconds an anonymous visitor's public page is kept server-side; content changes forget it at once, this only
+# bounds what the clock changes (upcoming events, next start dates). 0 turns the cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 
 # --- Logging, monitoring -------------------------------------------------------------------------
 

@@ -47,3 +47,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]  # noqa: F405
 # Login throttling (django-axes) needs the request in every authenticate() call, which the test client's login()
 # does not pass; the tests of throttling turn it on (tests/cms/test_login_throttling.py).
 AXES_ENABLED = False
+
+# The anonymous page cache too (same reasons): tests/cms/test_page_cache.py turns it on.
+PAGE_CACHE_SECONDS = 0
