@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cms", "0005_homepage_sections"),
+        ("cms", "0007_api_keys"),
     ]
 
     operations = [
