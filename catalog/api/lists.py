@@ -2,7 +2,7 @@
 
 Authentication is whatever DEFAULT_AUTHENTICATION_CLASSES holds; a private list is seen by its owner only (another
 user's list answers 404, so its existence does not leak). Only public resources are returned as items; the owner
-sees how many are hidden as `unavailable_count`. Write requests are throttled under the scope `learner_write`.
+sees how many are hidden as `unavailable_count`. Write requests are throttled in the API's `write` scope.
 Rules live in `catalog.lists`; this module only translates HTTP.
 """
 
@@ -16,12 +16,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import RetrieveAPIView
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from catalog import lists as service
 from catalog.models import LearnerList, LearnerListItem, LearningResource, ListPrivacy
-
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class ListPagination(LimitOffsetPagination):
@@ -100,15 +97,10 @@ class SharedListSerializer(LearnerListSerializer):
 
 
 class LearnerWriteThrottleMixin:
-    """Writes get the `learner_write` scope on top of the default throttles; reads only the defaults."""
+    """Writes are counted in the API's "write" throttle scope (per user, key or address; reads are not counted):
+    the default throttle class (cms.accounts.throttling.CallerThrottle) reads the scope, so no import is needed."""
 
-    throttle_scope = "learner_write"
-
-    def get_throttles(self):
-        throttles = [throttle for throttle in super().get_throttles() if not isinstance(throttle, ScopedRateThrottle)]
-        if self.request.method in WRITE_METHODS:
-            throttles.append(ScopedRateThrottle())
-        return throttles
+    throttle_scope = "write"
 
 
 def _items_prefetch():

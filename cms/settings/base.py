@@ -842,10 +842,7 @@ OCW_CONTENT_FETCH_FILES = env.bool("OCW_CONTENT_FETCH_FILES", default=True)
 # --- Learner lists, saved searches and their email digests (issue 16; catalog/lists.py, search/saved/) -----------
 # Where learner pages send visitors to sign in (the site's own sign-in page, not the Wagtail admin's).
 LEARNER_LOGIN_URL = LOGIN_URL
-# Write endpoints of /api/v1/lists/ and /api/v1/saved-searches/ (DRF ScopedRateThrottle scope "learner_write").
-REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["learner_write"] = env.str(
-    "LEARNER_WRITE_THROTTLE_RATE", default="120/min"
-)
+# Writes to /api/v1/lists/ and /api/v1/saved-searches/ are throttled in the API's "write" scope (API_THROTTLE_*).
 # At most this many new resources per saved search in one digest email (the email links to the full search).
 SAVED_SEARCH_DIGEST_MAX_RESULTS = env.int("SAVED_SEARCH_DIGEST_MAX_RESULTS", default=10)
 

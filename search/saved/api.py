@@ -1,7 +1,7 @@
 """REST API of saved searches (/api/v1/saved-searches/): the signed-in user's own, nobody else's (404).
 
 A saved search is what /search/ takes: `query`, `filters` (facet key → values) and `mode`, plus a `name` and the
-digest `frequency` (off | daily | weekly). Writes are throttled under the scope `learner_write`.
+digest `frequency` (off | daily | weekly). Writes are throttled in the API's `write` scope.
 """
 
 from drf_spectacular.utils import extend_schema

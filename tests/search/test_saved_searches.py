@@ -152,7 +152,7 @@ def test_a_tampered_unsubscribe_token_is_refused(client, learner, django_user_mo
 
 
 def test_api_saved_searches_crud_owner_only(client, learner, django_user_model):
-    assert client.get("/api/v1/saved-searches/").status_code == 403
+    assert client.get("/api/v1/saved-searches/").status_code == 401
     other = save(django_user_model.objects.create_user("other", "o@example.org", "pw"))
     client.force_login(learner)
     response = client.post(
