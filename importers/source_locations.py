@@ -3,7 +3,7 @@
 A source's settings (SourceSettings.config, edited on its admin page) can name server paths, URLs, buckets and
 endpoints. Anyone who may run imports could otherwise point a source at /etc/passwd or an internal URL and read it
 back in a dry run's diff, or send the source's API credentials to a token URL of their choosing. So those settings
-are for administrators only: superusers and members of the Administrators group (cms migration 0006_roles). The
+are for administrators only: superusers and members of the Administrators group (cms migration 0008_roles). The
 others may still change everything else (a CSV mapping, separators, topics) and the on/off switch.
 
 A setting names a location when its key says so (`url`, `path`, `location`, `bucket`, `endpoint_url`, ...) or when

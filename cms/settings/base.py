@@ -536,7 +536,7 @@ def _role_map(name: str, default: str) -> dict[str, str]:
 # The OIDC provider's name on "Sign in with ..." buttons.
 OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
 # The ID token / userinfo claim listing the user's roles or groups, and which of its values grant which Wagtail group
-# (groups from cms migration 0006_roles). Mapped groups are granted and withdrawn at every sign-in; others are
+# (groups from cms migration 0008_roles). Mapped groups are granted and withdrawn at every sign-in; others are
 # left alone. A missing claim means "no roles".
 OIDC_ROLES_CLAIM = env.str("OIDC_ROLES_CLAIM", default="groups")
 OIDC_ROLE_MAP = _role_map(

@@ -89,7 +89,7 @@ def identity(name="alice", email=None, groups=(), verified=True, **extra) -> dic
 def provider(settings, live_server, rsa_private_key):
     from oauth2_provider.models import Application
 
-    roles = importlib.import_module("cms.migrations.0006_roles")
+    roles = importlib.import_module("cms.migrations.0008_roles")
     from django.apps import apps
 
     roles.create_roles(apps, None)  # transactional tests start from an emptied database

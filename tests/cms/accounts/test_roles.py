@@ -1,4 +1,4 @@
-"""The role groups of cms migration 0006_roles: their permissions, and that the migration is idempotent and
+"""The role groups of cms migration 0008_roles: their permissions, and that the migration is idempotent and
 reversible (issue 16)."""
 
 import importlib
@@ -11,7 +11,7 @@ from wagtail.models import GroupPagePermission, Page
 
 import pytest
 
-roles = importlib.import_module("cms.migrations.0006_roles")
+roles = importlib.import_module("cms.migrations.0008_roles")
 
 ROLE_NAMES = ("Editors", "Moderators", "Import operators", "Administrators")
 

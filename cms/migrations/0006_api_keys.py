@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cms", "0006_roles"),
+        ("cms", "0005_homepage_sections"),
     ]
 
     operations = [

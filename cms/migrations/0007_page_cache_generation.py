@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cms", "0007_api_keys"),
+        ("cms", "0006_api_keys"),
     ]
 
     operations = [

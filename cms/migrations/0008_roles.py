@@ -125,7 +125,7 @@ def _model_permissions(apps, role):
     found = {(p.content_type.app_label, p.codename) for p in permissions}
     missing = wanted - found
     if missing:
-        raise RuntimeError(f"cms.0006_roles: permissions not found: {sorted(missing)}")
+        raise RuntimeError(f"cms.0008_roles: permissions not found: {sorted(missing)}")
     return permissions
 
 
@@ -183,7 +183,7 @@ def remove_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cms", "0005_homepage_sections"),
+        ("cms", "0007_page_cache_generation"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("wagtailcore", "0098_apitoken"),
@@ -194,10 +194,10 @@ class Migration(migrations.Migration):
         ("wagtailsearchpromotions", "0007_searchpromotion_external_link_text_and_more"),
         ("wagtailforms", "0005_alter_formsubmission_form_data"),
         ("wagtailembeds", "0009_embed_cache_until"),
-        ("catalog", "0007_stored_images"),
+        ("catalog", "0008_learner_lists"),
         ("news", "0002_seed_feed_sources"),
         ("importers", "0003_run_request_heartbeat_waiting"),
-        ("search", "0008_default_synonyms"),
+        ("search", "0009_saved_searches"),
     ]
 
     operations = [migrations.RunPython(create_roles, remove_roles)]
