@@ -61,11 +61,16 @@ ALLOWED_VARY = frozenset({"cookie", "accept", "accept-encoding"})
 CACHE_HEADER = "X-Page-Cache"
 
 
-def current_generation() -> int:
-    """The generation pages are stored under now (0 before any change was recorded)."""
+def current_generation() -> int | None:
+    """The generation pages are stored under now (0 before any change was recorded); None when it cannot be read
+    (a database not migrated yet, during a deploy): then nothing is served from nor stored in the cache."""
     from cms.models import PageCacheGeneration
 
-    token = PageCacheGeneration.objects.filter(pk=1).values_list("token", flat=True).first()
+    try:
+        token = PageCacheGeneration.objects.filter(pk=1).values_list("token", flat=True).first()
+    except DatabaseError:
+        logger.warning("page cache: the generation cannot be read (database not migrated?); pages are not cached")
+        return None
     return token or 0
 
 
@@ -162,7 +167,10 @@ class AnonymousPageCacheMiddleware:
         if not seconds or request.method != "GET" or _carries_identity(request):
             return self.get_response(request)
         # Read before the view runs: whatever it reads is at least as new as this generation.
-        key = _key(request, current_generation())
+        generation = current_generation()
+        if generation is None:
+            return self.get_response(request)
+        key = _key(request, generation)
         stored = cache.get(key)
         if stored is not None:
             return self._replay(request, stored)

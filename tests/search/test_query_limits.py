@@ -14,8 +14,10 @@ from tests.news.test_query_limits import make_news_site, news_urls
 
 pytestmark = pytest.mark.django_db
 
-HYBRID_PAGE_MAX = 24
-HYBRID_API_MAX = 22
+# Measured (2026-12-05) at 10 and 200 rows alike; above issue 15's 12 (pages) and 8 (API lists): the search
+# service's own queries (engine, facets, vector hits' publicness) were left to the search work.
+HYBRID_PAGE_MAX = 21
+HYBRID_API_MAX = 18
 
 
 @pytest.fixture
