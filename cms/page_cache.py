@@ -41,6 +41,10 @@ WATCHED_APPS = frozenset(
 IGNORED_MODELS = frozenset(
     {
         "cms.pagecachegeneration",
+        "cms.apikey",
+        # A learner's lists are shown on their own (never cached) pages and on shared-list pages, which are private.
+        "catalog.learnerlist",
+        "catalog.learnerlistitem",
         "cms.workerheartbeat",
         "cms.user",
         "cms.customrendition",

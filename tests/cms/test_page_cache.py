@@ -5,6 +5,8 @@ unpublished content never shows. The same with the production cache (Redis) as w
 Writes are wrapped in `django_capture_on_commit_callbacks(execute=True)`: the tests run inside a transaction that
 never commits, and the generation changes on commit (as `resources_changed` is sent)."""
 
+import os
+
 from django.core.cache import cache
 from django.test import override_settings
 
@@ -19,7 +21,8 @@ from tests.cms.factories import StandardPageFactory
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # not test_services' database 15: both may run at once
+# The suite's Redis test database (tests/cms/test_services.py; CI gives each of its two concurrent legs its own).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -220,6 +223,29 @@ def test_the_generation_changes_only_on_commit(page_cache_on, django_capture_on_
         CourseFactory(title="One")
         assert page_cache.current_generation() == before  # nothing committed yet
     assert page_cache.current_generation() != before
+
+
+def test_a_learners_lists_and_api_key_use_leave_the_generation_alone(
+    page_cache_on, django_capture_on_commit_callbacks, django_user_model
+):
+    """Private data changes no public page: saving to a list or using an API key must not empty the page cache."""
+    from catalog import lists
+    from cms.accounts.api_keys import check_key, issue_key
+    from cms.models import ApiKey
+
+    resource = CourseFactory(title="Saved")
+    with django_capture_on_commit_callbacks(execute=True):
+        pass
+    before = page_cache.current_generation()
+    learner = django_user_model.objects.create_user("reader", "reader@example.org", "pw")
+    with django_capture_on_commit_callbacks(execute=True):
+        learner_list = lists.create_list(learner, title="To read")
+        lists.add_item(learner_list, resource)
+        api_key = ApiKey(name="frontend")
+        raw_key = issue_key(api_key)
+        api_key.save()
+        check_key(raw_key)  # records its use
+    assert page_cache.current_generation() == before
 
 
 def test_off_when_page_cache_seconds_is_zero(client, settings, django_assert_max_num_queries):
