@@ -722,8 +722,9 @@ OCW_CONTENT_FETCH_FILES = env.bool("OCW_CONTENT_FETCH_FILES", default=True)
 
 INSTALLED_APPS += ["axes", "csp"]
 # django-axes: first backend, so a locked-out username+address is refused before any other backend (OIDC, password)
-# is asked; its middleware, last, turns the refusal into the lockout page.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+# is asked; its middleware, last, turns the refusal into the lockout page. AxesBackend (not the standalone one) also
+# has ModelBackend's get_user, for code that logs in with the first backend (Wagtail's preview test helper does).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", *AUTHENTICATION_BACKENDS]
 # Security headers first, so every response (health probes and /metrics included) carries them.
 MIDDLEWARE = ["cms.security_headers.SecurityHeadersMiddleware", *MIDDLEWARE, "axes.middleware.AxesMiddleware"]
 # Wrong passwords allowed for one username from one address before both are locked out for LOGIN_LOCKOUT_MINUTES.
