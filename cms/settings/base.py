@@ -811,6 +811,10 @@ PERMISSIONS_POLICY = (
     "xr-spatial-tracking=()"
 )
 
+# Wagtail's avatars from Gravatar over HTTPS always (its default, protocol-relative, is http:// on a plain-HTTP site,
+# which the policy's img-src https: refuses).
+WAGTAIL_GRAVATAR_PROVIDER_URL = "https://www.gravatar.com/avatar"
+
 # Headless preview tokens (wagtail-headless-preview) are refused by the preview API after this many seconds, and
 # deleted; the editor previews again for a new one.
 PREVIEW_TOKEN_MAX_AGE = env.int("PREVIEW_TOKEN_MAX_AGE", default=3600)
