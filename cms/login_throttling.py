@@ -1,7 +1,7 @@
 """Login throttling with django-axes: the client address it counts failures by, and the lockout response.
 
 Every login form (the Wagtail admin's, the Django admin's, the site's sign-in page) authenticates through Django's
-`authenticate()`, where AxesStandaloneBackend (first in settings.AUTHENTICATION_BACKENDS) counts wrong passwords
+`authenticate()`, where AxesBackend (first in settings.AUTHENTICATION_BACKENDS) counts wrong passwords
 per username and address. At settings.AXES_FAILURE_LIMIT the pair is locked out for LOGIN_LOCKOUT_MINUTES;
 a successful login resets the count. `manage.py axes_reset_username <name>` (or `axes_reset`) unlocks early.
 """

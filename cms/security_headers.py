@@ -9,7 +9,7 @@ area of the site:
   which CSP does not block.
 - the Wagtail admin (`/admin/`): plus `'unsafe-inline'` scripts. Wagtail renders small inline scripts in form
   widgets and panels (date/time choosers, inline panels, multiple-chooser panels) from templates without the
-  request, so they cannot carry a nonce; the admin is behind a login and never cached.
+  request, so they cannot carry a nonce; the admin is behind a login and never cached. Plus its update check.
 - Redoc (`/api/redoc/`): plus Google Fonts (its stylesheet) and blob: workers.
 
 Report-only mode (settings.CSP_REPORT_ONLY) sends the same policies as Content-Security-Policy-Report-Only.
@@ -23,7 +23,8 @@ from csp.middleware import CSPMiddleware
 
 # Path prefix -> directives added to the site policy for responses under it.
 AREA_ALLOWANCES = {
-    "/admin/": {"script-src": ["'unsafe-inline'"]},
+    # Wagtail's dashboard asks releases.wagtail.org whether a newer version exists (WAGTAIL_ENABLE_UPDATE_CHECK).
+    "/admin/": {"script-src": ["'unsafe-inline'"], "connect-src": ["https://releases.wagtail.org"]},
     "/api/redoc/": {
         "style-src": ["https://fonts.googleapis.com"],
         "font-src": ["https://fonts.gstatic.com"],

@@ -851,8 +851,9 @@ SAVED_SEARCH_DIGEST_MAX_RESULTS = env.int("SAVED_SEARCH_DIGEST_MAX_RESULTS", def
 
 INSTALLED_APPS += ["axes", "csp"]
 # django-axes: first backend, so a locked-out username+address is refused before any other backend (OIDC, password)
-# is asked; its middleware, last, turns the refusal into the lockout page.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+# is asked; its middleware, last, turns the refusal into the lockout page. AxesBackend (not the standalone one) also
+# has ModelBackend's get_user, for code that logs in with the first backend (Wagtail's preview test helper does).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", *AUTHENTICATION_BACKENDS]
 # Security headers first, so every response (health probes and /metrics included) carries them.
 MIDDLEWARE = ["cms.security_headers.SecurityHeadersMiddleware", *MIDDLEWARE, "axes.middleware.AxesMiddleware"]
 # Wrong passwords allowed for one username from one address before both are locked out for LOGIN_LOCKOUT_MINUTES.
@@ -938,6 +939,10 @@ PERMISSIONS_POLICY = (
     "magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), serial=(), usb=(), "
     "xr-spatial-tracking=()"
 )
+
+# Wagtail's avatars from Gravatar over HTTPS always (its default, protocol-relative, is http:// on a plain-HTTP site,
+# which the policy's img-src https: refuses).
+WAGTAIL_GRAVATAR_PROVIDER_URL = "https://www.gravatar.com/avatar"
 
 # Headless preview tokens (wagtail-headless-preview) are refused by the preview API after this many seconds, and
 # deleted; the editor previews again for a new one.

@@ -23,10 +23,12 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 # Console noise that is not about the policy and not an error of ours.
 # 404s: the production-like site serves no media (demo renditions); ERR_NAME_NOT_RESOLVED: the test machine has no
-# internet (Redoc's Google Fonts, which the policy allows: a blocked one would be a violation, checked separately).
+# internet (Redoc's Google Fonts, Wagtail's update check: the policy allows both; a blocked request would be a
+# violation, which is checked first).
 IGNORED_CONSOLE = (
     re.compile(r"Failed to load resource: the server responded with a status of 404"),
     re.compile(r"Failed to load resource: net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED)"),
+    re.compile(r"Error fetching https://releases\.wagtail\.org/latest\.txt\. Error: TypeError: Failed to fetch"),
 )
 
 

@@ -52,6 +52,7 @@ def test_the_wagtail_admin_allows_its_inline_scripts_and_nothing_more(admin_clie
     assert response.status_code == 200
     policy = directives(response["Content-Security-Policy"])
     assert policy["script-src"] == ["'self'", "'unsafe-inline'"]
+    assert policy["connect-src"] == ["'self'", "https://releases.wagtail.org"]
     assert "'unsafe-eval'" not in response["Content-Security-Policy"]
     assert "camera=()" in response["Permissions-Policy"]
     # The Django admin needs no inline script.
