@@ -1,7 +1,8 @@
 """Login throttling (django-axes, cms/login_throttling.py): wrong passwords lock a username+address out.
 
 The test settings turn axes off (the test client's login() does not pass the request it needs); every test here turns
-it on with the production values (5 failures, 15 minutes) and signs in through the real login forms.
+it on with the production values (5 failures, 15 minutes) and signs in through the real login forms: the Wagtail
+admin's, the Django admin's and the site's own sign-in page.
 """
 
 from datetime import timedelta
@@ -17,7 +18,7 @@ import time_machine
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "right-password-123"  # noqa: S105
-LOGIN_FORMS = ["/admin/login/", "/django-admin/login/"]
+LOGIN_FORMS = ["/admin/login/", "/django-admin/login/", "/accounts/login/"]
 
 
 @pytest.fixture(autouse=True)
