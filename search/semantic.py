@@ -197,8 +197,8 @@ def semantic_ranking(
 
 
 def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES):
-    """Keys of the lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s
-    words under `filters`, best first."""
+    """The lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s words
+    under `filters`, best first, as Candidates (key, engine score)."""
     lexical = SearchRequest(
         text=request.text,
         terms=request.terms,
@@ -212,7 +212,7 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
         facets=False,
         highlight=False,
     )
-    return [hit.key for hit in engine.search(lexical).hits]
+    return [Candidate(hit.key, hit.score) for hit in engine.search(lexical).hits]
 
 
 def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -236,7 +236,12 @@ def hybrid_ranking(
     if evidence is not None:
         evidence["similarity"] = semantic[0].score if semantic else 0.0
         evidence["capped"] = len(lexical) >= CANDIDATES or len(semantic) >= CANDIDATES
-    fused = reciprocal_rank_fusion([lexical, [c.key for c in semantic]], weights=HYBRID_WEIGHTS)
+    # Equal scores share a rank in each list: the fusion does not depend on how an engine broke a tie.
+    fused = reciprocal_rank_fusion(
+        [[c.key for c in lexical], [c.key for c in semantic]],
+        weights=HYBRID_WEIGHTS,
+        scores=[[c.score for c in lexical], [c.score for c in semantic]],
+    )
     return [Candidate(key, score) for key, score in fused]
 
 
