@@ -42,6 +42,7 @@ def reciprocal_rank_fusion(
     first_seen: dict[str, tuple[int, int]] = {}
     for list_index, (ranking, weight) in enumerate(zip(rankings, weights, strict=True)):
         ranking_scores = own_scores[list_index]
+        ranking = list(ranking)
         ranks = tied_ranks(ranking_scores) if ranking_scores is not None else range(1, len(ranking) + 1)
         for rank, key in zip(ranks, ranking, strict=True):
             fused[key] = fused.get(key, 0.0) + weight / (k + rank)
