@@ -35,6 +35,8 @@ from .documents import (
     _topic_paths,
     feed_item_documents,
     page_documents,
+    public_feed_item_ids,
+    public_page_ids,
     resource_document,
     resource_key,
 )
@@ -197,8 +199,8 @@ def semantic_ranking(
 
 
 def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES):
-    """Keys of the lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s
-    words under `filters`, best first."""
+    """The lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s words
+    under `filters`, best first, as Candidates (key, engine score)."""
     lexical = SearchRequest(
         text=request.text,
         terms=request.terms,
@@ -212,7 +214,7 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
         facets=False,
         highlight=False,
     )
-    return [hit.key for hit in engine.search(lexical).hits]
+    return [Candidate(hit.key, hit.score) for hit in engine.search(lexical).hits]
 
 
 def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -236,7 +238,12 @@ def hybrid_ranking(
     if evidence is not None:
         evidence["similarity"] = semantic[0].score if semantic else 0.0
         evidence["capped"] = len(lexical) >= CANDIDATES or len(semantic) >= CANDIDATES
-    fused = reciprocal_rank_fusion([lexical, [c.key for c in semantic]], weights=HYBRID_WEIGHTS)
+    # Equal scores share a rank in each list: the fusion does not depend on how an engine broke a tie.
+    fused = reciprocal_rank_fusion(
+        [[c.key for c in lexical], [c.key for c in semantic]],
+        weights=HYBRID_WEIGHTS,
+        scores=[[c.score for c in lexical], [c.score for c in semantic]],
+    )
     return [Candidate(key, score) for key, score in fused]
 
 
@@ -280,6 +287,56 @@ def _documents(keys: Iterable[str], *, full: bool = True) -> dict[str, object]:
     if ids["page"]:
         documents.update((document.key, document) for document in page_documents(ids["page"]))
     return documents
+
+
+@dataclass
+class IndexedFacets:
+    """What filtering, sorting and counting need of a candidate, as the lexical index stores it."""
+
+    object_id: int
+    facets: dict[str, list[tuple[str, str]]]
+    published_at: object
+    start_date: object
+    popularity: float
+
+
+def _candidate_facets(keys: Iterable[str]) -> dict[str, object]:
+    """Facet values and sort fields of the public objects among `keys`, by key: read from the lexical index's rows
+    in one query (as keyword search does) rather than rebuilding each document through the ORM, which was most of
+    a hybrid search's time (bench/RESULTS.md). Objects the index does not hold yet are built as before."""
+    from .engines.database import decode_facets
+    from .models import SearchDocument
+
+    keys = set(keys)
+    if not keys:
+        return {}
+    rows = SearchDocument.objects.filter(key__in=keys).values_list(
+        "key", "kind", "object_id", "published_at", "start_date", "popularity", "facet_text"
+    )
+    found: dict[str, IndexedFacets] = {}
+    by_kind: dict[str, list[int]] = {}
+    for key, kind, object_id, published_at, start_date, popularity, facet_text in rows:
+        facets: dict[str, list[tuple[str, str]]] = {}
+        for facet, value, label in decode_facets(facet_text or ""):
+            facets.setdefault(facet, []).append((value, label))
+        found[key] = IndexedFacets(object_id, facets, published_at, start_date, popularity or 0)
+        by_kind.setdefault(kind, []).append(object_id)
+    public = {
+        "resource": set(
+            LearningResource.objects.public().filter(pk__in=by_kind.get("resource", [])).values_list("pk", flat=True)
+        )
+        if by_kind.get("resource")
+        else set(),
+        "news": public_feed_item_ids(by_kind["news"]) if by_kind.get("news") else set(),
+        "page": public_page_ids(by_kind["page"]) if by_kind.get("page") else set(),
+    }
+    result: dict[str, object] = {
+        key: row for key, row in found.items() if row.object_id in public.get(key.partition(":")[0], set())
+    }
+    missing = keys - set(found)
+    if missing:
+        result.update(_documents(missing, full=False))
+    return result
 
 
 def _hit(document, score: float) -> SearchHit:
@@ -361,7 +418,7 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
     if facets:
         for key in filters:
             candidate_sets[key] = ranking({other: v for other, v in filters.items() if other != key})
-    documents = _documents((c.key for ranked in candidate_sets.values() for c in ranked), full=False)
+    documents = _candidate_facets(c.key for ranked in candidate_sets.values() for c in ranked)
 
     matching = [c for c in candidate_sets[""] if c.key in documents]
     matching = [c for c in matching if _matches(documents[c.key].facets, filters)]

@@ -41,7 +41,7 @@ CATALOGUES = [
 ]
 # The reporting half's nDCG@10 over its answerable queries, as measured when the set was committed
 # (bench/RESULTS.md, "Search quality on real catalogues"); a change that loses more than TOLERANCE fails.
-COMMITTED = {"hybrid": 0.922, "lexical": 0.838}
+COMMITTED = {"hybrid": 0.918, "lexical": 0.838}
 TOLERANCE = 0.02
 VECTOR_REMOVAL = "search.vectors.resource_deleted"
 APPS = ("catalog", "importers", "search", "news")
