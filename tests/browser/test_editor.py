@@ -61,14 +61,18 @@ def test_build_preview_and_publish_a_resource_list_on_the_landing_page(admin_pag
 
     page.goto(f"/admin/pages/{page_id}/edit/")
     # Add a "Resource list" block at the end of the body.
-    page.locator("[data-contentpath=body] button[title='Insert a block']").last.click()
-    page.get_by_role("option", name=re.compile(r"^Resource list")).click()
-    block = (
+    resource_lists = (
         page.locator("[data-contentpath=body] [data-contentpath]")
         .filter(has=page.locator("[data-contentpath=heading] input"))
         .filter(has=page.locator("[data-contentpath=resources]"))
-        .last
     )
+    before = resource_lists.count()  # the demo's landing page has one already
+    page.locator("[data-contentpath=body] button[title='Insert a block']").last.click()
+    page.get_by_role("option", name=re.compile(r"^Resource list")).click()
+    # Wait for the new block: taken before it rendered, `.last` was the demo's block, whose first resource the chooser
+    # then replaced (seen on a busy machine: the published list held the demo's resources too).
+    expect(resource_lists).to_have_count(before + 1)
+    block = resource_lists.nth(before)
     block.locator("[data-contentpath=heading] input").fill(heading)
 
     # The chooser: "All types" finds resources of every type; a type narrows the search to that type.
