@@ -14,14 +14,9 @@ import pytest
 
 from tests.cms.test_tasks import database_url_of_test_database
 from tests.conftest import REPO_ROOT
+from tests.support.network import free_port
 
 QUEUES = ("default", "content", "embeddings")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def descendants(pid: int) -> set[int]:

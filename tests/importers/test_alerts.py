@@ -1,8 +1,5 @@
 """Import alerts: failed and needs-review runs are mailed once, through a task, with a link to the run."""
 
-import asyncio
-import socket
-
 from django.core import mail
 from django.core.cache import cache
 
@@ -12,6 +9,7 @@ import pytest
 from importers.models import ImportRun
 from importers.runner import run_import
 from importers.signals import run_finished
+from tests.support.network import free_port, smtp_inbox
 
 from .fakes import FAKE, course
 
@@ -140,36 +138,16 @@ def test_a_mail_server_outage_never_fails_the_import(configure, run_and_commit, 
 # --- a real SMTP server in process --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), loop=asyncio.new_event_loop())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+    with smtp_inbox() as inbox:
+        yield inbox
 
 
 def test_alert_over_real_smtp_from_the_email_url(configure, run_and_commit, settings, smtp_server):
     """EMAIL_URL is turned into settings exactly as cms/settings/base.py does it."""
-    controller, inbox = smtp_server
-    for name, value in environ.Env.email_url_config(f"smtp://127.0.0.1:{controller.port}").items():
+    inbox = smtp_server
+    for name, value in environ.Env.email_url_config(f"smtp://127.0.0.1:{inbox.port}").items():
         setattr(settings, name, value)
     assert settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
     configure(fail_extract=True)

@@ -1,11 +1,7 @@
 """Saved-search digests over a real SMTP server (aiosmtpd in a thread): one email per subscriber per period, at
 most once, only new public matches, one-click unsubscribe headers, and the schedule."""
 
-import asyncio
-import email
-import email.policy
 import pydoc
-import socket
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -16,40 +12,18 @@ from catalog.factories import CourseFactory
 from search.saved import digests, service
 from search.saved.models import DeliveryStatus, DigestDelivery
 from search.service import SearchParams
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [email.message_from_bytes(env.content, policy=email.policy.default) for env in self.envelopes]
+from tests.support.network import free_port, smtp_inbox
 
 
 @pytest.fixture
 def inbox(settings):
-    from aiosmtpd.controller import Controller
-
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=free_port(), loop=asyncio.new_event_loop())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "https://learn.example.org"
-    yield received
-    controller.stop()
+    with smtp_inbox() as received:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", received.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.SITE_URL = "https://learn.example.org"
+        yield received
 
 
 @pytest.fixture

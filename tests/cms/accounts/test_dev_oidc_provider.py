@@ -3,7 +3,6 @@ started as its own process, it serves OIDC discovery, signs a person in and issu
 what Learnhub's pipeline needs (a verified email address and the role groups)."""
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,9 @@ import jwt
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.support.network import free_port
 
 SITE = "http://learnhub.test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
