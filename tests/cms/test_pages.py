@@ -1,7 +1,5 @@
 """Page types: created through the admin, rendered server-side with bounded queries, demo content."""
 
-from django.core.management import call_command
-
 from wagtail.models import Page
 from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
@@ -269,33 +267,6 @@ def test_draft_pages_are_not_served(client, home):
     draft = LandingPageFactory(parent=home, live=False, slug="draft")
     assert client.get("/draft/").status_code == 404
     assert draft.pk
-
-
-def test_demo_builds_every_page_type(client, settings):
-    settings.DEMO_ADMIN_PASSWORD = "a-long-demo-password"
-    call_command("load_demo_content")
-    landing = LandingPage.objects.get(slug="explore")
-    block_types = {child.block_type for child in landing.body}
-    assert {
-        "heading",
-        "rich_text",
-        "image",
-        "call_to_action",
-        "quote",
-        "statistics",
-        "faq",
-        "embed",
-        "resource_list",
-        "resource_query",
-        "program_list",
-        "card_grid",
-    } <= block_types
-    assert ProgramPage.objects.live().filter(program__source="demo").count() == 2
-    for page in [landing, *ProgramPage.objects.all(), HomePage.objects.get()]:
-        assert client.get(page.url).status_code == 200
-    counts = (Page.objects.count(), LandingPage.objects.count())
-    call_command("load_demo_content")
-    assert (Page.objects.count(), LandingPage.objects.count()) == counts
 
 
 def test_news_index_pages_may_live_under_the_home_page():

@@ -1,6 +1,4 @@
-"""The news demo content loads idempotently and renders."""
-
-from django.core.management import call_command
+"""The news demo content loads idempotently and renders (`load_demo_content` as a whole: tests/cms/test_site.py)."""
 
 import pytest
 
@@ -28,9 +26,3 @@ def test_demo_news_is_idempotent_and_renders(client, home_page):
     assert [e.title for e in client.get("/events/?when=past").context["entries"]] == ["Spring learning symposium"]
     for page in [*NewsPage.objects.all(), *EventPage.objects.all()]:
         assert client.get(page.url).status_code == 200
-
-
-@pytest.mark.slow
-def test_load_demo_content_includes_news():
-    call_command("load_demo_content")
-    assert NewsPage.objects.live().exists() and EventPage.objects.live().exists()
