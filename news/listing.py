@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from catalog.models import Topic
 from cms.models import CustomImage
+from cms.models.pages import exclude_private
 
 from .models import EventPage, FeedItem, FeedSource, ItemType, NewsPage
 
@@ -62,7 +63,7 @@ def source_names() -> dict[str, str]:
 
 def news_querysets(*, index_page=None, source: str = "", topic: str = "", item_type: str = ""):
     """The editor pages and the feed items a news listing shows, filtered; either may be None (excluded)."""
-    pages = NewsPage.objects.live().public()
+    pages = exclude_private(NewsPage.objects.live())
     if index_page is not None:
         pages = pages.child_of(index_page)
     items = FeedItem.objects.public()
@@ -234,7 +235,7 @@ def latest_news(*, count: int = 4, topic: str = "", source: str = "") -> list[En
 
 def events_querysets(*, index_page=None, past=False, now=None):
     now = now or timezone.now()
-    pages = EventPage.objects.live().public()
+    pages = exclude_private(EventPage.objects.live())
     if index_page is not None:
         pages = pages.child_of(index_page)
     ended = Q(end__lt=now) | Q(end__isnull=True, start__lt=now)
