@@ -48,15 +48,17 @@ class CachedFragmentMixin:
     def fragment_cacheable(self, plain) -> bool:
         return True
 
-    def _fragment_parts(self, plain, stream_id, bound_id):
-        return (type(self).__module__, type(self).__qualname__, stream_id, bound_id, plain)
+    def _fragment_parts(self, request, plain, stream_id, bound_id):
+        # The host too: page links in the HTML are relative to the request's site.
+        host = request.get_host() if request is not None else ""
+        return (type(self).__module__, type(self).__qualname__, host, stream_id, bound_id, plain)
 
     def peek_fragment(self, request, raw, stream_id) -> bool:
         """Whether this block's HTML for `raw` (a stream child's raw value) is kept: its queries can be skipped."""
         plain = plain_raw(self, raw)
         if not self.fragment_cacheable(plain):
             return False
-        return peek(request, self.fragment_name, self._fragment_parts(plain, stream_id, None)) is not None
+        return peek(request, self.fragment_name, self._fragment_parts(request, plain, stream_id, None)) is not None
 
     def render(self, value, context=None):
         render = super().render
@@ -65,5 +67,5 @@ class CachedFragmentMixin:
         if request is None or not self.fragment_cacheable(plain):
             return render(value, context=context)
         bound_id = getattr((context or {}).get("block"), "id", None)
-        parts = self._fragment_parts(plain, (context or {}).get("id"), bound_id)
+        parts = self._fragment_parts(request, plain, (context or {}).get("id"), bound_id)
         return get_or_compute(request, self.fragment_name, parts, lambda: render(value, context=context))
