@@ -5,9 +5,12 @@ from django.http import Http404
 from django.urls import include, path
 
 from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.serializers import TagsField
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.documents.api.v2.serializers import DocumentSerializer as WagtailDocumentSerializer
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.v2.serializers import ImageSerializer as WagtailImageSerializer
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -24,7 +27,34 @@ def rest_api_endpoints_only(endpoints):
 
 
 class PagesAPI(PublicCacheMixin, PagesAPIViewSet):
-    """Wagtail's pages endpoint; a page's streams and images load in bulk (see BasePage.prefetch_content)."""
+    """Wagtail's pages endpoint; a page's streams and images load in bulk (see BasePage.prefetch_content), and a
+    listing's locales, images (with renditions) and many-to-many fields (topics) in one query each, whatever the
+    number of pages."""
+
+    def get_base_queryset(self):
+        # Wagtail builds it (reading the view restrictions) for the listing, the count and the filters alike: once.
+        if not hasattr(self, "_base_queryset"):
+            self._base_queryset = super().get_base_queryset()
+        return self._base_queryset
+
+    def get_queryset(self):
+        from django.db.models import ForeignKey, ManyToManyField, Prefetch
+
+        from wagtail.images import get_image_model
+        from wagtail.models import Page
+
+        queryset = super().get_queryset().select_related("locale")
+        model = queryset.model
+        if model is Page:
+            return queryset
+        image_model = get_image_model()
+        prefetches = []
+        for field in model._meta.get_fields():
+            if isinstance(field, ForeignKey) and field.related_model is image_model:
+                prefetches.append(Prefetch(field.name, queryset=image_model.objects.prefetch_renditions()))
+            elif isinstance(field, ManyToManyField) and not field.auto_created:
+                prefetches.append(field.name)
+        return queryset.prefetch_related(*prefetches)
 
     def get_object(self):
         page = super().get_object()
@@ -34,12 +64,45 @@ class PagesAPI(PublicCacheMixin, PagesAPIViewSet):
         return page
 
 
-class ImagesAPI(PublicCacheMixin, ImagesAPIViewSet):
+class PrefetchedTagsField(TagsField):
+    """Wagtail's tags field, reading the tags the listing prefetched (its own reads one query per object)."""
+
+    def to_representation(self, value):
+        return sorted(tag.name for tag in value.all())
+
+
+class PrefetchedTagsMixin:
+    """Serialise tags from the listing's prefetched tags."""
+
+    def build_property_field(self, field_name, model_class):
+        field_class, kwargs = super().build_property_field(field_name, model_class)
+        return (PrefetchedTagsField if field_class is TagsField else field_class), kwargs
+
+
+class ImageSerializer(PrefetchedTagsMixin, WagtailImageSerializer):
     pass
+
+
+class DocumentSerializer(PrefetchedTagsMixin, WagtailDocumentSerializer):
+    pass
+
+
+class ImagesAPI(PublicCacheMixin, ImagesAPIViewSet):
+    """Wagtail's images endpoint, the images' tags prefetched: the query count does not grow with the images."""
+
+    base_serializer_class = ImageSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("tags")
 
 
 class DocumentsAPI(PublicCacheMixin, DocumentsAPIViewSet):
-    pass
+    """Wagtail's documents endpoint, the documents' tags prefetched."""
+
+    base_serializer_class = DocumentSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("tags")
 
 
 class PagePreviewAPI(PagesAPIViewSet):

@@ -96,8 +96,11 @@ def bump() -> None:
 
     After the commit, not inside it: a request that read the new generation must also see the new content. Each
     change writes the row once (bulk writes send one `resources_changed` per batch, so an import writes it once
-    per batch of 500)."""
-    if settings.PAGE_CACHE_SECONDS:
+    per batch of 500). The content cache (`cms.content_cache`) keys its entries by the same generation."""
+    from cms import content_cache
+
+    content_cache.note_change()
+    if settings.PAGE_CACHE_SECONDS or content_cache.seconds():
         transaction.on_commit(_write_new_generation)
 
 
@@ -174,6 +177,7 @@ class AnonymousPageCacheMiddleware:
         generation = current_generation()
         if generation is None:
             return self.get_response(request)
+        request._page_cache_generation = generation  # the content cache's too: read once per request
         key = _key(request, generation)
         stored = cache.get(key)
         if stored is not None:

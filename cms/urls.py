@@ -44,5 +44,7 @@ elif settings.SERVE_MEDIA_IMAGES:
     # Media on local disk under production settings (the embedded default): images only (cms.views.media_image).
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media_image, name="media-image"))
 
-# Wagtail's page serving comes last: it matches every remaining path.
+# Wagtail's page serving comes last: it matches every remaining path. Its own serve pattern, through the view that
+# takes the route from the content cache (cms.views.serve_page); Wagtail's other URLs (password form) follow.
+urlpatterns.append(re_path(wagtail_urls.serve_pattern, views.serve_page, name="wagtail_serve"))
 urlpatterns.append(path("", include(wagtail_urls)))

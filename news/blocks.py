@@ -3,6 +3,8 @@
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 
+from cms.blocks.cached import CachedFragmentMixin
+
 
 def body_block():
     """The shared CMS block set (cms.blocks.BaseStreamBlock) when it exists, else a minimal one."""
@@ -20,7 +22,7 @@ def body_block():
     return BaseStreamBlock()
 
 
-class LatestNewsBlock(blocks.StructBlock):
+class LatestNewsBlock(CachedFragmentMixin, blocks.StructBlock):
     """The newest news (editor pages and imported items together), optionally of one topic or source."""
 
     heading = blocks.CharBlock(default="Latest news", max_length=100)
@@ -49,7 +51,7 @@ class LatestNewsBlock(blocks.StructBlock):
         return context
 
 
-class UpcomingEventsBlock(blocks.StructBlock):
+class UpcomingEventsBlock(CachedFragmentMixin, blocks.StructBlock):
     """The next events (editor event pages and imported events together), soonest first."""
 
     heading = blocks.CharBlock(default="Upcoming events", max_length=100)
@@ -64,11 +66,12 @@ class UpcomingEventsBlock(blocks.StructBlock):
         preview_value = {"heading": "Upcoming events", "count": 3, "show_images": False}
 
     def get_context(self, value, parent_context=None):
+        from cms.models.pages import exclude_private
         from news.listing import upcoming_events
         from news.models import EventsIndexPage
 
         context = super().get_context(value, parent_context=parent_context)
         context["entries"] = upcoming_events(count=value.get("count") or 3)
-        index = EventsIndexPage.objects.live().public().order_by("path").first()
+        index = exclude_private(EventsIndexPage.objects.live()).order_by("path").first()
         context["index_url"] = index.url if index else ""
         return context

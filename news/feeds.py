@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from cms.models.pages import exclude_private
+
 from .listing import latest_news
 from .models import NewsIndexPage
 
@@ -18,7 +20,7 @@ class NewsFeed(Feed):
         return f"{settings.WAGTAIL_SITE_NAME} news"
 
     def link(self):
-        index = NewsIndexPage.objects.live().public().first()
+        index = exclude_private(NewsIndexPage.objects.live()).first()
         return index.url if index and index.url else "/news/"
 
     def description(self):

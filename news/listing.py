@@ -14,7 +14,9 @@ from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from catalog.models import Topic
+from cms.content_cache import get_or_compute
 from cms.models import CustomImage
+from cms.models.pages import exclude_private
 
 from .models import EventPage, FeedItem, FeedSource, ItemType, NewsPage
 
@@ -62,7 +64,7 @@ def source_names() -> dict[str, str]:
 
 def news_querysets(*, index_page=None, source: str = "", topic: str = "", item_type: str = ""):
     """The editor pages and the feed items a news listing shows, filtered; either may be None (excluded)."""
-    pages = NewsPage.objects.live().public()
+    pages = exclude_private(NewsPage.objects.live())
     if index_page is not None:
         pages = pages.child_of(index_page)
     items = FeedItem.objects.public()
@@ -208,14 +210,15 @@ def news_listing_context(request, *, index_page) -> dict:
     filters = _clean_filters(request)
     pages, items = news_querysets(index_page=index_page, **filters)
     page_obj = paginate(request, combined_keys(pages, items), index_page.per_page or 12)
-    choices = source_choices()
+    # The filters' choices change only with the content: kept in the content cache when it is on.
+    choices = get_or_compute(request, "news-source-choices", (), source_choices)
     # Every listed item is public, so its feed is among the choices: their names serve the entries (one query less).
     names = dict(choices[1:])
     return {
         "entries": build_entries(list(page_obj.object_list), names=names),
         "page_obj": page_obj,
         "filters": filters,
-        "topic_choices": topic_choices(),
+        "topic_choices": get_or_compute(request, "news-topic-choices", (), lambda: list(topic_choices())),
         "source_choices": choices,
         "type_choices": ItemType.choices,
         "filter_query": _query_without_page(request),
@@ -234,7 +237,7 @@ def latest_news(*, count: int = 4, topic: str = "", source: str = "") -> list[En
 
 def events_querysets(*, index_page=None, past=False, now=None):
     now = now or timezone.now()
-    pages = EventPage.objects.live().public()
+    pages = exclude_private(EventPage.objects.live())
     if index_page is not None:
         pages = pages.child_of(index_page)
     ended = Q(end__lt=now) | Q(end__isnull=True, start__lt=now)

@@ -6,6 +6,7 @@ Every view runs a fixed number of queries whatever the size of the catalogue.
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -20,6 +21,7 @@ from catalog.models import (
 )
 from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import cache_public
+from cms.content_cache import get_or_compute
 
 from .browse import DEFAULT_SORT, SORTS, TopicLink, apply_facets, build_facets, count_facets, topic_and_descendant_ids
 from .jsonld import resource_jsonld
@@ -104,12 +106,21 @@ def browse(request):
 @require_safe
 @cache_public
 def topic_detail(request, slug):
-    topic = get_object_or_404(Topic.objects.select_related("parent"), slug=slug)
-    topic_ids = topic_and_descendant_ids(topic)
+    def find():
+        topic = Topic.objects.select_related("parent").filter(slug=slug).first()
+        if topic is None:
+            return None
+        return topic, topic_and_descendant_ids(topic), list(topic.children.order_by("name"))
+
+    # The topic, its subtopics' ids and its children: the same until a topic changes (the content cache's
+    # generation changes then), so kept there when it is on.
+    found = get_or_compute(request, "catalog-topic", slug, find)
+    if found is None:
+        raise Http404("No such topic.")
+    topic, topic_ids, subtopics = found
     base = LearningResource.objects.public().filter(
         pk__in=TopicLink.objects.filter(topic_id__in=topic_ids).values("learningresource_id")
     )
-    subtopics = list(topic.children.order_by("name"))
     return _listing(
         request,
         base_queryset=base,

@@ -12,6 +12,7 @@ from wagtail import blocks
 
 from catalog.models import LearningResource, ResourceType
 from catalog.models.resources import public_q
+from cms.blocks.cached import CachedFragmentMixin
 from cms.choosers import ResourceChooserBlock
 
 MAX_QUERY_COUNT = 24
@@ -142,7 +143,7 @@ class ResourceListBlock(blocks.StructBlock):
         }
 
 
-class ResourceQueryBlock(blocks.StructBlock):
+class ResourceQueryBlock(CachedFragmentMixin, blocks.StructBlock):
     """Live results from the catalogue: the editor sets filters and a count, learners see what matches today."""
 
     heading = blocks.CharBlock(required=False, max_length=255)
@@ -212,7 +213,9 @@ class ResourceQueryBlock(blocks.StructBlock):
         return [by_id[pk] for pk in ids if pk in by_id]
 
     def prepare(self, value, loaded):
-        value.results = self.results(value, loaded)
+        # Not asked for by prefetch_stream when its HTML is kept (cms.blocks.cached): then nothing to prepare.
+        if self.query_key({name: value.get(name) for name in self.child_blocks}) in loaded:
+            value.results = self.results(value, loaded)
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
@@ -250,7 +253,7 @@ class ResourceQueryBlock(blocks.StructBlock):
         }
 
 
-class ProgramListBlock(blocks.StructBlock):
+class ProgramListBlock(CachedFragmentMixin, blocks.StructBlock):
     """Programs: the ones you pick, or the newest programs in the catalogue when you pick none."""
 
     heading = blocks.CharBlock(required=False, max_length=255)
@@ -292,8 +295,12 @@ class ProgramListBlock(blocks.StructBlock):
         by_id = card_queryset().in_bulk(ids)
         return [by_id[pk] for pk in ids if pk in by_id], []
 
+    def fragment_cacheable(self, plain) -> bool:
+        return not dict(plain).get("programs")  # chosen programs: previews list the missing ones
+
     def prepare(self, value, loaded):
-        value.results = self.results(value, loaded)
+        if list(value["programs"]) or ("program_list", value.get("count")) in loaded:
+            value.results = self.results(value, loaded)
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context=parent_context)
@@ -334,7 +341,7 @@ def topics_with_counts(slugs=(), count=12):
     return list(topics[:count])
 
 
-class TopicBrowseBlock(blocks.StructBlock):
+class TopicBrowseBlock(CachedFragmentMixin, blocks.StructBlock):
     """Links to topics' catalogue pages with their number of resources: the ones you pick, or the biggest."""
 
     heading = blocks.CharBlock(required=False, max_length=255, default=_("Browse by topic"))

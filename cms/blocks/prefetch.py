@@ -37,10 +37,11 @@ class PageChooserBlock(PreloadingChooserMixin, blocks.PageChooserBlock):
         return objects
 
 
-def collect_references(block, raw, refs, queries=True):
+def collect_references(block, raw, refs, queries=True, request=None):
     """Add the ids of every chosen object under `block` (raw JSON value `raw`) to `refs[model]`.
 
     With `queries`, blocks that compute their content (resource queries) run their query and add the results.
+    With `request`, blocks whose HTML the content cache keeps for it (cms.blocks.cached) are left out.
     """
     if raw is None:
         return
@@ -54,16 +55,20 @@ def collect_references(block, raw, refs, queries=True):
     if isinstance(block, blocks.StreamBlock):
         for child in raw or []:
             child_block = block.child_blocks.get(child.get("type")) if isinstance(child, dict) else None
-            if child_block is not None:
-                collect_references(child_block, child.get("value"), refs, queries)
+            if child_block is None:
+                continue
+            peek = getattr(child_block, "peek_fragment", None) if request is not None else None
+            if peek is not None and peek(request, child.get("value"), child.get("id")):
+                continue
+            collect_references(child_block, child.get("value"), refs, queries, request)
     elif isinstance(block, blocks.ListBlock):
         for item in raw or []:
             value = item["value"] if block._item_is_in_block_format(item) else item
-            collect_references(block.child_block, value, refs, queries)
+            collect_references(block.child_block, value, refs, queries, request)
     elif isinstance(block, blocks.StructBlock) and isinstance(raw, dict):
         for name, child_block in block.child_blocks.items():
             if name in raw:
-                collect_references(child_block, raw[name], refs, queries)
+                collect_references(child_block, raw[name], refs, queries, request)
 
 
 def fetch_references(refs):
@@ -114,10 +119,11 @@ def preloaded(objects):
         _preloaded.reset(token)
 
 
-def prefetch_stream(*stream_values, extra_refs=None):
+def prefetch_stream(*stream_values, extra_refs=None, request=None):
     """Bulk-load what the given StreamValues refer to and convert them now, so rendering runs no queries.
 
-    Returns the loaded objects ({model: {pk: obj}}) for callers that need more (e.g. page-level images).
+    Returns the loaded objects ({model: {pk: obj}}) for callers that need more (e.g. page-level images). With the
+    `request` being rendered, blocks whose HTML is kept in the content cache are not loaded for.
     """
     refs = defaultdict(set)
     for model, ids in (extra_refs or {}).items():
@@ -125,7 +131,7 @@ def prefetch_stream(*stream_values, extra_refs=None):
     for stream in stream_values:
         if stream is None or not hasattr(stream, "raw_data"):
             continue
-        collect_references(stream.stream_block, list(stream.raw_data), refs)
+        collect_references(stream.stream_block, list(stream.raw_data), refs, request=request)
     loaded = fetch_references(refs)
     with preloaded(loaded):
         for stream in stream_values:

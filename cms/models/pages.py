@@ -41,6 +41,18 @@ def existing_page_types(*model_strings):
     return found
 
 
+def exclude_private(queryset):
+    """Wagtail's `PageQuerySet.public()` (no page under a view restriction) as a subquery of the same query, instead
+    of a query for the restrictions first."""
+    from django.db.models import Exists, F, OuterRef
+    from django.db.models.lookups import StartsWith
+
+    from wagtail.models import PageViewRestriction
+
+    restricted = PageViewRestriction.objects.filter(StartsWith(OuterRef("path"), F("page__path")))
+    return queryset.exclude(Exists(restricted))
+
+
 class BasePage(HeadlessPreviewMixin, Page):
     """Fields every page carries: SEO (search description lives on Page) and listing (cards, menus).
 
@@ -113,17 +125,32 @@ class BasePage(HeadlessPreviewMixin, Page):
             return HeadlessPreviewMixin.serve_preview(self, request, mode_name)
         return Page.serve_preview(self, request, mode_name)
 
+    def get_view_restrictions(self):
+        """Wagtail's rule (the restrictions of this page and its ancestors, an alias's taken from its source page)
+        in one query instead of two: the ancestors' paths follow from this page's own."""
+        from django.db.models import Q
+
+        from wagtail.models import PageViewRestriction
+
+        steplen = self.steplen
+        paths = [self.path[:end] for end in range(steplen, len(self.path) + 1, steplen)]
+        aliases = Page.objects.filter(path__in=paths, alias_of__isnull=False).values("alias_of_id")
+        return PageViewRestriction.objects.filter(
+            Q(page__path__in=paths, page__alias_of__isnull=True) | Q(page_id__in=aliases)
+        )
+
     def get_sitemap_urls(self, request=None):
         return [] if self.noindex else super().get_sitemap_urls(request)
 
-    def prefetch_content(self):
-        """Load the page's images and its streams' references in a few queries; returns what was loaded."""
+    def prefetch_content(self, request=None):
+        """Load the page's images and its streams' references in a few queries; returns what was loaded (blocks
+        whose HTML the content cache keeps for `request` are skipped)."""
         from wagtail.images import get_image_model
 
         Image = get_image_model()
         image_ids = {getattr(self, f"{name}_id") for name in self.prefetch_image_fields} - {None}
         streams = [getattr(self, name) for name in self.prefetch_stream_fields]
-        loaded = prefetch_stream(*streams, extra_refs={Image: image_ids})
+        loaded = prefetch_stream(*streams, extra_refs={Image: image_ids}, request=request)
         images = loaded.get(Image, {})
         for name in self.prefetch_image_fields:
             image_id = getattr(self, f"{name}_id")
@@ -133,7 +160,7 @@ class BasePage(HeadlessPreviewMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["prefetched"] = self.prefetch_content()
+        context["prefetched"] = self.prefetch_content(request)
         return context
 
     def serve(self, request, *args, **kwargs):

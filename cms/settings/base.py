@@ -741,6 +741,9 @@ CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=3
 # Seconds an anonymous visitor's public page is kept server-side; content changes forget it at once, this only
 # bounds what the clock changes (upcoming events, next start dates). 0 turns the cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+# Parts of pages kept under the same generation (cms/content_cache.py: site and settings, page routes, blocks that
+# compute their content), used when the whole page is not (signed-in visitors, query strings, a miss). 0: off.
+CONTENT_CACHE_SECONDS = env.int("CONTENT_CACHE_SECONDS", default=300)
 
 # --- Logging, monitoring -------------------------------------------------------------------------
 

@@ -50,3 +50,5 @@ AXES_ENABLED = False
 
 # The anonymous page cache too (same reasons): tests/cms/test_page_cache.py turns it on.
 PAGE_CACHE_SECONDS = 0
+# And the content cache (cms/content_cache.py): the query-limit and invalidation tests turn it on.
+CONTENT_CACHE_SECONDS = 0

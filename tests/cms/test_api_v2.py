@@ -157,3 +157,44 @@ def test_pages_api_is_documented_beside_the_rest_api(client):
     assert '<script src="/api/docs/pages/?script="></script>' in html
     assert "/api/v2/schema/" in client.get("/api/docs/pages/?script=").content.decode()
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_api_lists_of_pages_images_and_documents_have_bounded_queries(
+    client, home, rows, django_assert_max_num_queries
+):
+    """Issue 15: at most 8 queries for every API list, whatever the number of rows (tags, topics and images
+    included)."""
+    from wagtail.documents import get_document_model
+
+    from catalog.factories import TopicFactory
+    from news.factories import NewsIndexPageFactory, NewsPageFactory
+
+    topic = TopicFactory(name="AI")
+    index = NewsIndexPageFactory(parent=home)
+    for n in range(rows):
+        image = ImageFactory()
+        image.tags.add(f"tag-{n}", "shared")
+        NewsPageFactory(parent=index, topics=[topic], listing_image=image)
+        document = get_document_model().objects.create(title=f"Doc {n}", file=f"documents/doc-{n}.pdf")
+        document.tags.add("shared")
+    urls = [
+        "/api/v2/pages/?limit=50",
+        "/api/v2/pages/?fields=*&limit=50",
+        "/api/v2/pages/?type=news.NewsPage&fields=*&limit=50",
+        "/api/v2/images/?limit=50",
+        "/api/v2/images/?fields=*&limit=50",
+        "/api/v2/documents/?limit=50",
+    ]
+    for url in urls:
+        client.get(url)
+        with django_assert_max_num_queries(8):
+            response = client.get(url)
+        assert response.status_code == 200, url
+    news = client.get("/api/v2/pages/?type=news.NewsPage&fields=topics,listing_image_thumbnail&limit=50").json()
+    assert news["meta"]["total_count"] == rows
+    images = client.get("/api/v2/images/?limit=50").json()["items"]
+    assert all("shared" in item["meta"]["tags"] for item in images)
+    assert sorted(tag for item in images for tag in item["meta"]["tags"] if tag != "shared") == sorted(
+        f"tag-{n}" for n in range(rows)
+    )

@@ -216,7 +216,8 @@ def test_page_types_have_bounded_queries(client, home, catalogue_size, django_as
     made = make_catalogue(catalogue_size)
     program_page = ProgramPageFactory(parent=home, program=made["programs"][0])
     standard = StandardPageFactory(parent=home)
-    for page, limit in ((home, 12), (program_page, 14), (standard, 9)):
+    # The content cache off (test settings); with it on, every public page type: tests/cms/test_content_cache.py.
+    for page, limit in ((home, 12), (program_page, 13), (standard, 7)):
         client.get(page.url)
         with django_assert_max_num_queries(limit):
             assert client.get(page.url).status_code == 200
