@@ -102,8 +102,11 @@ def _on_topics_changed(sender, action, **kwargs):
 
 
 def rebuild_after_migrate(**kwargs) -> None:
-    """After every migrate (the release step): the counts of the catalogue as it is, whatever changed before."""
-    rebuild_facet_counts()
+    """After every migrate (the release step): the counts of the catalogue as it is, whatever changed before.
+    Nothing when migrated back to before the tables existed."""
+    tables = set(connection.introspection.table_names())
+    if {FacetCombination._meta.db_table, CatalogueVersion._meta.db_table} <= tables:
+        rebuild_facet_counts()
 
 
 def connect_signals() -> None:
