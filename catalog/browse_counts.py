@@ -96,8 +96,8 @@ def _on_changed(sender, **kwargs):
     catalogue_changed()
 
 
-def _on_topics_changed(sender, action, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear"):
+def _on_topics_changed(sender, action, pk_set=None, **kwargs):
+    if action == "post_clear" or (action in ("post_add", "post_remove") and pk_set):
         catalogue_changed()
 
 
