@@ -28,6 +28,7 @@ from django.db.models import DateTimeField, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from catalog.browse_counts import catalogue_changed
 from catalog.models import LearningResource, SourceSnapshot
 from catalog.schemas import (
     RecordError,
@@ -231,6 +232,7 @@ class ResourceLoader(RowWriter, RelationWriter):
         try:
             with transaction.atomic():
                 self._write(items, batch)
+                catalogue_changed()  # the browse page's precomputed counts (catalog.browse_counts)
                 send_resources_changed(changed_ids=batch.changed_ids, removed_ids=batch.removed_ids, sender="catalog")
         except (OperationalError, InterfaceError):
             # The database itself is away or locked, not this batch's records: retrying them one by one would

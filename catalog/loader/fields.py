@@ -34,7 +34,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.browse_counts import catalogue_changed
 from catalog.models import LearningResource
+from catalog.models.resources import FACET_FIELDS
 from catalog.sanitize import clean_html
 from catalog.schemas import RecordError, RejectedRecord, strip_control_chars
 from catalog.signals import send_resources_changed
@@ -217,6 +219,8 @@ def _write(to_write: list[tuple[LearningResource, set[str]]]) -> None:
     with transaction.atomic():
         for fields, rows in groups.items():
             LearningResource.objects.bulk_update(rows, list(fields), batch_size=250)
+        if any(FACET_FIELDS.intersection(fields) for fields in groups):
+            catalogue_changed()  # the browse page's precomputed counts (catalog.browse_counts)
         send_resources_changed(changed_ids=public, sender="catalog")
 
 

@@ -1,4 +1,5 @@
 from .content import ContentFile
+from .facets import CatalogueVersion, FacetCombination
 from .lists import LearnerList, LearnerListItem, ListPrivacy
 from .lookups import Department, Instructor, Offeror, Platform, Topic
 from .resources import (
@@ -20,9 +21,11 @@ from .resources import (
 
 __all__ = [
     "Availability",
+    "CatalogueVersion",
     "CertificationType",
     "ContentFile",
     "Delivery",
+    "FacetCombination",
     "Department",
     "Format",
     "ImageFetchStatus",

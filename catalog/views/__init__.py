@@ -59,7 +59,7 @@ def card_queryset(queryset=None):
     )
 
 
-def _listing(request, *, base_queryset, template, context, hidden_facets=()):
+def _listing(request, *, base_queryset, template, context, hidden_facets=(), precomputed=False):
     """Filter, count, sort and paginate `base_queryset` (public resources) for a listing page."""
     facets = build_facets(request.GET)
     for facet in facets:
@@ -70,7 +70,7 @@ def _listing(request, *, base_queryset, template, context, hidden_facets=()):
         sort_key = DEFAULT_SORT
 
     results = apply_facets(base_queryset, facets).order_by(*SORTS[sort_key].ordering)
-    count_facets(base_queryset, facets, hidden=hidden_facets)
+    count_facets(base_queryset, facets, hidden=hidden_facets, precomputed=precomputed)
     paginator = Paginator(card_queryset(results), PAGE_SIZE)
     # The type facet is counted under every other selection: its selected (or all) options add up to the total.
     type_facet = next(facet for facet in facets if facet.name == "type")
@@ -100,6 +100,8 @@ def browse(request):
         base_queryset=LearningResource.objects.public(),
         template="catalog/browse.html",
         context={"heading": "Catalogue"},
+        # The whole public catalogue: its facet counts may come from the precomputed rows (catalog.browse_counts).
+        precomputed=True,
     )
 
 

@@ -1,22 +1,59 @@
 """Faceted browsing of the public catalogue: filters (OR within a facet, AND across facets), counts, sorting.
 
 Each facet's counts are computed over the resources matching every *other* facet's selection, so a learner sees
-how many results ticking one more option would give. One grouped query per facet: the number of queries does
-not depend on the size of the catalogue.
+how many results ticking one more option would give.
+
+How they are counted: one query fetches the resources grouped by every non-topic facet field at once (type,
+level, delivery, cost, certificate, offeror, platform: a few hundred or thousand combinations) and each of those
+facets is counted from these rows in Python, applying the other facets' selections; one more query counts the
+topics. On the catalogue page the rows come from the precomputed `FacetCombination` table while it is current
+(catalog.browse_counts), so the cost does not grow with the catalogue; otherwise (topic and offeror pages, a
+rebuild pending, several topics ticked) from the public resources themselves. Either way two or three queries,
+whatever the size of the catalogue or the number of selections.
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from catalog.models import Delivery, LearningResource, Level, ResourceType, Topic
+from catalog.models import CatalogueVersion, Delivery, FacetCombination, LearningResource, Level, ResourceType, Topic
 from catalog.models.resources import start_date_ordering
 
 TopicLink = LearningResource.topics.through
 
 # How many options of a long facet (topics, offerors, platforms) are listed, besides the selected ones.
 FACET_OPTION_LIMIT = 15
+
+
+class Combination(NamedTuple):
+    """Resources sharing one value of every non-topic facet field (a row of the grouped query)."""
+
+    resource_type: str
+    level: str
+    delivery: str
+    free: bool
+    certification: bool
+    offered_by: str | None
+    offered_by_name: str | None
+    platform: str | None
+    platform_name: str | None
+    n: int
+
+
+# The grouped query's columns, in Combination's order (the lookups' codes and names by join).
+COMBINATION_COLUMNS = (
+    "resource_type",
+    "level",
+    "delivery",
+    "free",
+    "certification",
+    "offered_by__code",
+    "offered_by__name",
+    "platform__code",
+    "platform__name",
+)
 
 
 @dataclass
@@ -39,9 +76,31 @@ class Facet:
     def q(self) -> Q:
         raise NotImplementedError
 
-    def counts(self, queryset: QuerySet) -> list[tuple[str, str, int]]:
-        """(value, label, count) for every option with resources in `queryset`, most common first."""
+    def value_of(self, row: Combination) -> str | None:
+        """This facet's value in a combination row (None: the row has none)."""
         raise NotImplementedError
+
+    def matches(self, row: Combination) -> bool:
+        return self.value_of(row) in self.values
+
+    def count_rows(self, rows: list[Combination], others: list["Facet"]) -> list[tuple[str, str, int]]:
+        """(value, label, count) over the rows matching every facet in `others`, in the facet's display order."""
+        counts: dict[str, int] = {}
+        labels: dict[str, str] = {}
+        for row in rows:
+            if all(other.matches(row) for other in others):
+                value = self.value_of(row)
+                if value:
+                    counts[value] = counts.get(value, 0) + row.n
+                    labels.setdefault(value, self.row_label(row, value))
+        return self.ordered(counts, labels)
+
+    def row_label(self, row: Combination, value: str) -> str:
+        return self.label_for(value)
+
+    def ordered(self, counts: dict[str, int], labels: dict[str, str]) -> list[tuple[str, str, int]]:
+        """Most common first, then by label."""
+        return sorted(((v, labels[v], n) for v, n in counts.items()), key=lambda item: (-item[2], item[1]))
 
     def clean(self, values: list[str]) -> list[str]:
         return list(dict.fromkeys(value for value in values if value))
@@ -50,8 +109,7 @@ class Facet:
     def active(self) -> bool:
         return bool(self.values)
 
-    def build_options(self, queryset: QuerySet, limit: int | None = None) -> None:
-        counted = self.counts(queryset)
+    def build_options(self, counted: list[tuple[str, str, int]], limit: int | None = None) -> None:
         options = [FacetOption(v, label, n, v in self.values) for v, label, n in counted]
         if limit is not None:
             options = options[:limit] + [o for o in options[limit:] if o.selected]
@@ -79,11 +137,12 @@ class ChoiceFacet(Facet):
     def label_for(self, value):
         return dict(self.choices).get(value, value)
 
-    def counts(self, queryset):
-        rows = queryset.order_by().values_list(self.field_name).annotate(n=Count("pk"))
-        by_value = {value: n for value, n in rows if value}
+    def value_of(self, row):
+        return getattr(row, self.field_name)
+
+    def ordered(self, counts, labels):
         # Keep the choices' order (Course, Program, ...) rather than sorting by count: it reads better.
-        return [(value, label, by_value[value]) for value, label in self.choices if value in by_value]
+        return [(value, label, counts[value]) for value, label in self.choices if value in counts]
 
 
 @dataclass
@@ -101,9 +160,11 @@ class BooleanFacet(Facet):
     def label_for(self, value):
         return self.true_label if value == "true" else self.false_label
 
-    def counts(self, queryset):
-        rows = dict(queryset.order_by().values_list(self.field_name).annotate(n=Count("pk")))
-        return [(v, self.label_for(v), rows[flag]) for v, flag in (("true", True), ("false", False)) if rows.get(flag)]
+    def value_of(self, row):
+        return "true" if getattr(row, self.field_name) else "false"
+
+    def ordered(self, counts, labels):
+        return [(v, self.label_for(v), counts[v]) for v in ("true", "false") if counts.get(v)]
 
 
 @dataclass
@@ -115,15 +176,11 @@ class LookupFacet(Facet):
     def q(self):
         return Q(**{f"{self.field_name}__code__in": self.values})
 
-    def counts(self, queryset):
-        rows = (
-            queryset.order_by()
-            .filter(**{f"{self.field_name}__isnull": False})
-            .values_list(f"{self.field_name}__code", f"{self.field_name}__name")
-            .annotate(n=Count("pk"))
-            .order_by("-n", f"{self.field_name}__name")
-        )
-        return list(rows)
+    def value_of(self, row):
+        return getattr(row, self.field_name)
+
+    def row_label(self, row, value):
+        return getattr(row, f"{self.field_name}_name")
 
 
 @dataclass
@@ -132,13 +189,22 @@ class TopicFacet(Facet):
         # A subquery rather than a join so that a resource in two ticked topics is listed once.
         return Q(pk__in=TopicLink.objects.filter(topic__slug__in=self.values).values("learningresource_id"))
 
-    def counts(self, queryset):
+    def counts(self, queryset: QuerySet) -> list[tuple[str, str, int]]:
+        """Counted over the resources themselves: one row per (resource, topic) link of `queryset`."""
         rows = (
             TopicLink.objects.filter(learningresource__in=queryset.order_by().values("pk"))
             .values_list("topic__slug", "topic__name")
             .annotate(n=Count("pk"))
             .order_by("-n", "topic__name")
         )
+        return list(rows)
+
+    def counts_from_combinations(self, others: list[Facet]) -> list[tuple[str, str, int]]:
+        """Counted over the precomputed rows: each (resource, topic) link once, as `counts` does."""
+        rows = FacetCombination.objects.filter(topic__isnull=False)
+        for other in others:
+            rows = rows.filter(other.q())
+        rows = rows.values_list("topic__slug", "topic__name").annotate(n=Sum("resources")).order_by("-n", "topic__name")
         return list(rows)
 
 
@@ -172,13 +238,53 @@ def apply_facets(queryset: QuerySet, facets: list[Facet], exclude: Facet | None 
     return queryset
 
 
-def count_facets(queryset: QuerySet, facets: list[Facet], hidden: tuple[str, ...] = ()) -> None:
-    """Fill each facet's options with counts over `queryset` filtered by the other facets."""
+def _combinations_of(queryset: QuerySet) -> list[Combination]:
+    rows = queryset.order_by().values_list(*COMBINATION_COLUMNS).annotate(n=Count("pk"))
+    return [Combination(*row) for row in rows]
+
+
+def _current_combinations(topic: Facet) -> list[Combination] | None:
+    """The precomputed rows (of the ticked topic's links, or of resources when none is) if they are current."""
+    rows = FacetCombination.objects.filter(topic__slug=topic.values[0]) if topic.active else None
+    if rows is None:
+        rows = FacetCombination.objects.filter(topic__isnull=True)
+    current = CatalogueVersion.objects.filter(pk=1, built=F("version"))
+    rows = rows.values_list(*COMBINATION_COLUMNS, "resources", Exists(current))
+    fetched = list(rows)
+    if not fetched or not fetched[0][-1]:
+        return None  # stale (a rebuild is pending) or nothing to tell an empty result from a stale one
+    return [Combination(*row[:-1]) for row in fetched]
+
+
+def count_facets(
+    queryset: QuerySet, facets: list[Facet], hidden: tuple[str, ...] = (), precomputed: bool = False
+) -> None:
+    """Fill each facet's options with counts over `queryset` filtered by the other facets.
+
+    `precomputed`: `queryset` is the whole public catalogue, so the FacetCombination rows may stand for it.
+    """
+    topic = next(facet for facet in facets if isinstance(facet, TopicFacet))
+    rows = None
+    # Two ticked topics: a resource in both would be counted twice from per-topic rows.
+    if precomputed and len(topic.values) <= 1:
+        rows = _current_combinations(topic)
+    from_combinations = rows is not None
+    if rows is None:
+        rows = _combinations_of(apply_facets(queryset, [topic]) if topic.active else queryset)
     for facet in facets:
         if facet.name in hidden:
             continue
         limit = FACET_OPTION_LIMIT if isinstance(facet, LookupFacet | TopicFacet) else None
-        facet.build_options(apply_facets(queryset, facets, exclude=facet), limit=limit)
+        others = [other for other in facets if other.active and other is not facet and other is not topic]
+        if facet is topic:
+            counted = (
+                topic.counts_from_combinations(others)
+                if from_combinations
+                else topic.counts(apply_facets(queryset, facets, exclude=topic))
+            )
+        else:
+            counted = facet.count_rows(rows, others)
+        facet.build_options(counted, limit=limit)
 
 
 @dataclass(frozen=True)
