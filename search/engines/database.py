@@ -32,8 +32,8 @@ POSTING_TABLE = postings.POSTING_TABLE
 TERM_TABLE = SearchTerm._meta.db_table
 BATCH = 500
 DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
-# Results, totals and facet counts of a text query cover its best text matches only: latency stays flat as the
-# catalogue grows, and a long tail of one-weak-word matches does not pad counts (nobody pages past 50 pages).
+# A text query's total, facet counts and non-relevance sorts cover all of its matches (counted in SQL); its relevance
+# ranking starts with the bounded candidates of `postings` (see `DatabaseEngine._match`).
 
 ORDER_BY = {
     "relevance": "score DESC, id",
@@ -453,10 +453,19 @@ class DatabaseEngine(SearchEngine):
             hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
         return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
 
-    # A text query: its candidates (at most postings.MAX_CANDIDATES) are fetched once with their ranking
-    # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
+    # A text query. Its matches are every document the query's words select by the postings' rule (a stem of a
+    # typed word, a typo fix or a one-word synonym; PHRASE_SHARE of a synonym phrase's stems: see
+    # `postings.candidates`): the total, the facet counts and the date and popularity sorts cover all of them, in
+    # SQL. Relevance order starts with the bounded candidates (at most postings.MAX_CANDIDATES, fetched once with
+    # their ranking inputs and facet values and filtered here), ranked as ever; the other matches follow them, by
+    # their rank over all of their postings, so that paging to the end shows every match once.
 
     def _match(self, cursor, request: SearchRequest):
+        exhaustive = postings.candidates(
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, exhaustive=True
+        )
+        if request.sort != "relevance" and request.sort in ORDER_BY:
+            return self._select(cursor, request, exhaustive)
         sql, params = postings.candidates(
             cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases
         )
@@ -464,13 +473,12 @@ class DatabaseEngine(SearchEngine):
         ranks = dict(cursor.fetchall())
         if not ranks:
             return [], 0, {}, False
-        capped = len(ranks) >= postings.MAX_CANDIDATES
         selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
         rows = self._fetch_candidates(cursor, ranks)
-        matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
-        if capped and selected and len(matching) < request.offset + request.limit:
+        matching = self._filter_and_count(rows, selected, False)[0]
+        if len(ranks) >= postings.MAX_CANDIDATES and selected and len(matching) < request.offset + request.limit:
             # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
-            # matches that hold them too, so a filter never hides matches that exist.
+            # matches that hold them too, so that they rank at the top as they would unfiltered.
             filters = {facet: sorted(values) for facet, values in selected.items()}
             sql, params = postings.candidates(
                 cursor, request.all_terms, filters=filters, weights=request.term_weights, phrases=request.phrases
@@ -480,13 +488,22 @@ class DatabaseEngine(SearchEngine):
             if more:
                 ranks.update(more)
                 rows += self._fetch_candidates(cursor, more)
-                matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
-        facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
-        for (facet, value), count in counts.items():
-            facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
-        sort_rows(matching, request.sort, now=_now_row_value())
-        page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
-        return page, len(matching), facet_counts, capped
+                matching = self._filter_and_count(rows, selected, False)[0]
+        sort_rows(matching, "relevance")
+        head = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
+        if not request.count and not request.facets and request.offset + request.limit <= len(matching):
+            return head, len(matching), {}, False
+        # The rest of the page, the total and the facet counts from every match; the candidates (every one of
+        # them, matching the selection or not) are left out of the rest, so none is shown twice.
+        tail, rest, facet_counts, _ = self._select(
+            cursor,
+            request,
+            exhaustive,
+            exclude=list(ranks),
+            offset=max(0, request.offset - len(matching)),
+            limit=request.offset + request.limit - max(request.offset, len(matching)),
+        )
+        return head + tail, len(matching) + rest, facet_counts, False
 
     def _fetch_candidates(self, cursor, ranks: dict[int, float]) -> list[tuple]:
         """(id, score, popularity, published_at, start_date, facet_text) of the candidates, in one query."""
@@ -546,8 +563,16 @@ class DatabaseEngine(SearchEngine):
         return cached
 
     def _browse_uncached(self, cursor, request: SearchRequest):
+        return self._select(cursor, request)
+
+    def _select(self, cursor, request: SearchRequest, source=None, *, exclude=(), offset=None, limit=None):
+        """(page, total, facet counts, False) of the whole catalogue, or of a text query's matches when `source` is
+        postings.candidates' exhaustive (sql, params): filtered, sorted, paged and counted in SQL. `exclude`: ids
+        left out of the page and the total (not of the facet counts); `offset`/`limit` default to the request's."""
         from ..documents import decay_cutoff
 
+        offset = request.offset if offset is None else offset
+        limit = request.limit if limit is None else limit
         flags, flag_params, flag_keys = [], [connection.ops.adapt_datetimefield_value(decay_cutoff())], []
         for facet, values in request.filters.items():
             if not values:
@@ -558,29 +583,45 @@ class DatabaseEngine(SearchEngine):
                 f"AND value IN ({', '.join(['%s'] * len(values))})) AS f_{len(flags)}"
             )
             flag_params.extend([facet, *values])
+        if source is None:
+            rank, origin = "", f"{DOC_TABLE} d"
+        else:
+            rank, origin = "x.rank * ", f"({source[0]}) x JOIN {DOC_TABLE} d ON d.id = x.id"
+            flag_params.extend(source[1])
         columns = ", ".join(
             [
                 "d.id AS id",
-                f"d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
+                f"{rank}d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
                 "d.popularity AS popularity",
                 "d.published_at AS published_at",
                 "d.start_date AS start_date",
                 *flags,
             ]
         )
-        # MATERIALIZED: filter once; the planner must not re-run the facet filters per facet row.
-        cte = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {DOC_TABLE} d)"
+        # MATERIALIZED: match and filter once; the planner must not re-run the facet filters per facet row.
+        cte = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {origin})"
         every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys))) or "1 = 1"
+        every_params = []
+        if exclude:
+            if connection.vendor == "postgresql":
+                every += " AND NOT (m.id = ANY(%s))"
+                every_params = [list(exclude)]
+            else:
+                every += f" AND m.id NOT IN ({', '.join(['%s'] * len(exclude))})"
+                every_params = list(exclude)
         order = ORDER_BY.get(request.sort, ORDER_BY["relevance"])
-        cursor.execute(
-            f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} ORDER BY {order} LIMIT %s OFFSET %s",
-            [*flag_params, *[_now_value()] * order.count("%s"), request.limit, request.offset],
-        )
-        rows = cursor.fetchall()
+        rows = []
+        if limit > 0:
+            cursor.execute(
+                f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} ORDER BY {order} "
+                "LIMIT %s OFFSET %s",
+                [*flag_params, *every_params, *[_now_value()] * order.count("%s"), limit, offset],
+            )
+            rows = cursor.fetchall()
         if rows:
             total = rows[0][2]
-        elif request.offset:
-            cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", flag_params)
+        elif offset or limit <= 0:
+            cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", [*flag_params, *every_params])
             total = cursor.fetchone()[0]
         else:
             total = 0
