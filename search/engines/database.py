@@ -35,6 +35,11 @@ DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
 # A text query's total, facet counts and non-relevance sorts cover all of its matches (counted in SQL); its relevance
 # ranking starts with the bounded candidates of `postings` (see `DatabaseEngine._match`).
 
+# A text query whose stems are held by more documents than this (summed: an upper bound of its matches, read from
+# SearchStem) is counted over its bounded candidates only, and says "about" (`_match_estimated`): counting every
+# match costs time in proportion to their number (bench/RESULTS.md, "Exact totals and facet counts").
+EXACT_COUNT_LIMIT = 20_000
+
 ORDER_BY = {
     "relevance": "score DESC, id",
     "newest": "CASE WHEN published_at IS NULL THEN 1 ELSE 0 END, published_at DESC, id DESC",
@@ -451,7 +456,9 @@ class DatabaseEngine(SearchEngine):
                     document.content_head, stems
                 )
             hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
-        return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
+        return SearchResults(
+            total=total, hits=hits, facet_counts=facet_counts, total_capped=capped, facets_estimated=capped
+        )
 
     # A text query. Its matches are every document the query's words select by the postings' rule (a stem of a
     # typed word, a typo fix or a one-word synonym; PHRASE_SHARE of a synonym phrase's stems: see
@@ -461,6 +468,8 @@ class DatabaseEngine(SearchEngine):
     # their rank over all of their postings, so that paging to the end shows every match once.
 
     def _match(self, cursor, request: SearchRequest):
+        if postings.match_bound(cursor, request.all_terms) > EXACT_COUNT_LIMIT:
+            return self._match_estimated(cursor, request)
         exhaustive = postings.candidates(
             cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, exhaustive=True
         )
@@ -504,6 +513,41 @@ class DatabaseEngine(SearchEngine):
             limit=request.offset + request.limit - max(request.offset, len(matching)),
         )
         return head + tail, len(matching) + rest, facet_counts, False
+
+    def _match_estimated(self, cursor, request: SearchRequest):
+        """A text query too common to count (see EXACT_COUNT_LIMIT): filtered, sorted and counted over its bounded
+        candidates only, as before exact counting; the total and the facet counts are estimates when the
+        candidates were capped."""
+        sql, params = postings.candidates(
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases
+        )
+        cursor.execute(sql, params)
+        ranks = dict(cursor.fetchall())
+        if not ranks:
+            return [], 0, {}, False
+        capped = len(ranks) >= postings.MAX_CANDIDATES
+        selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
+        rows = self._fetch_candidates(cursor, ranks)
+        matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
+        if capped and selected and len(matching) < request.offset + request.limit:
+            # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
+            # matches that hold them too.
+            filters = {facet: sorted(values) for facet, values in selected.items()}
+            sql, params = postings.candidates(
+                cursor, request.all_terms, filters=filters, weights=request.term_weights, phrases=request.phrases
+            )
+            cursor.execute(sql, params)
+            more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
+            if more:
+                ranks.update(more)
+                rows += self._fetch_candidates(cursor, more)
+                matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
+        facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
+        for (facet, value), count in counts.items():
+            facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
+        sort_rows(matching, request.sort, now=_now_row_value())
+        page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
+        return page, len(matching), facet_counts, capped
 
     def _fetch_candidates(self, cursor, ranks: dict[int, float]) -> list[tuple]:
         """(id, score, popularity, published_at, start_date, facet_text) of the candidates, in one query."""
@@ -610,7 +654,7 @@ class DatabaseEngine(SearchEngine):
                 every += f" AND m.id NOT IN ({', '.join(['%s'] * len(exclude))})"
                 every_params = list(exclude)
         order = ORDER_BY.get(request.sort, ORDER_BY["relevance"])
-        rows = []
+        rows, total = [], None
         if limit > 0:
             cursor.execute(
                 f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} ORDER BY {order} "
@@ -618,18 +662,23 @@ class DatabaseEngine(SearchEngine):
                 [*flag_params, *every_params, *[_now_value()] * order.count("%s"), limit, offset],
             )
             rows = cursor.fetchall()
-        if rows:
-            total = rows[0][2]
-        elif offset or limit <= 0:
+            if rows or not offset:
+                total = rows[0][2] if rows else 0
+        # The total (when the page did not tell it) in the same statement as the facet counts: one pass of the CTE.
+        count = (every, every_params) if total is None else None
+        facet_counts = {}
+        if request.facets:
+            facet_counts, counted = self._facet_counts(cursor, cte, flag_params, flag_keys, count)
+            total = counted if total is None else total
+        elif total is None:
             cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", [*flag_params, *every_params])
             total = cursor.fetchone()[0]
-        else:
-            total = 0
-        facet_counts = self._facet_counts(cursor, cte, flag_params, flag_keys) if request.facets else {}
         return [(row[0], float(row[1] or 0)) for row in rows], total, facet_counts, False
 
-    def _facet_counts(self, cursor, cte, params, flag_keys) -> dict[str, dict[str, tuple[int, str]]]:
-        # Each facet's counts apply every other facet's selection (OR within a facet, AND across facets).
+    def _facet_counts(self, cursor, cte, params, flag_keys, count=None):
+        """(facet → value → (count, label), total): each facet's counts apply every other facet's selection (OR
+        within a facet, AND across facets). With `count` ((where, params) of the rows to count), the same statement
+        counts them too (else the total is None)."""
         where, case_params = "", []
         if flag_keys:
             cases = []
@@ -639,15 +688,23 @@ class DatabaseEngine(SearchEngine):
                 case_params.append(facet)
             every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys)))
             where = f"WHERE CASE fv.facet {' '.join(cases)} ELSE ({every}) END"
-        cursor.execute(
+        sql = (
             f"{cte} SELECT fv.facet, fv.value, MAX(fv.label), COUNT(*) FROM m "
-            f"JOIN {FACET_TABLE} fv ON fv.document_id = m.id {where} GROUP BY fv.facet, fv.value",
-            [*params, *case_params],
+            f"JOIN {FACET_TABLE} fv ON fv.document_id = m.id {where} GROUP BY fv.facet, fv.value"
         )
+        count_params = []
+        if count is not None:
+            sql += f" UNION ALL SELECT NULL, NULL, NULL, COUNT(*) FROM m WHERE {count[0]}"
+            count_params = count[1]
+        cursor.execute(sql, [*params, *case_params, *count_params])
         counts: dict[str, dict[str, tuple[int, str]]] = {}
-        for facet, value, label, count in cursor.fetchall():
-            counts.setdefault(facet, {})[value] = (count, label or value)
-        return counts
+        total = None
+        for facet, value, label, number in cursor.fetchall():
+            if facet is None:
+                total = number
+            else:
+                counts.setdefault(facet, {})[value] = (number, label or value)
+        return counts, total
 
     def suggest(self, prefix_terms, limit=8):
         if not prefix_terms:

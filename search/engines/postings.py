@@ -202,6 +202,19 @@ def phrase_groups(terms: list[str], phrases: list[list[str]]) -> dict[str, int]:
     return groups
 
 
+def match_bound(cursor, terms: list[str]) -> int:
+    """An upper bound of the number of documents matching `terms`: the documents holding each of their stems,
+    summed (from SearchStem, one indexed read)."""
+    stems = query_stems(terms)
+    if not stems:
+        return 0
+    cursor.execute(
+        f"SELECT COALESCE(SUM(documents), 0) FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * len(stems))})",
+        stems,
+    )
+    return int(cursor.fetchone()[0] or 0)
+
+
 def candidates(
     cursor,
     terms: list[str],

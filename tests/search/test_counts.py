@@ -261,3 +261,14 @@ def test_opensearch_totals_and_facet_counts_off_the_wire_are_exact(db, stand_in,
     assert page.total == 3 and not page.total_capped and not page.facets_estimated
     sent = json.loads(stand_in.bodies("POST", f"/{ALIAS}/_search")[-1])
     assert sent["track_total_hits"] is True
+
+
+def test_a_query_too_common_to_count_is_estimated_over_its_candidates_and_says_so(orbits, monkeypatch, client):
+    from search.engines import database
+
+    monkeypatch.setattr(database, "EXACT_COUNT_LIMIT", MATCHING - 1)  # "orbit" is held by MATCHING documents
+    results = get_engine("database").search(orbit_request())
+    assert results.total == postings.MAX_CANDIDATES and results.total_capped and results.facets_estimated
+    monkeypatch.setattr(database, "EXACT_COUNT_LIMIT", MATCHING)
+    results = get_engine("database").search(orbit_request())
+    assert results.total == MATCHING and not results.total_capped and not results.facets_estimated
