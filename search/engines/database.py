@@ -36,7 +36,7 @@ DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
 # ranking starts with the bounded candidates of `postings` (see `DatabaseEngine._match`).
 
 # A text query whose stems are held by more documents than this (summed: an upper bound of its matches, read from
-# SearchStem) is counted over its bounded candidates only, and says "about" (`_match_estimated`): counting every
+# SearchStem) is counted over its bounded candidates only, and says "about" (`_match_candidates`): counting every
 # match costs time in proportion to their number (bench/RESULTS.md, "Exact totals and facet counts").
 EXACT_COUNT_LIMIT = 20_000
 
@@ -468,15 +468,24 @@ class DatabaseEngine(SearchEngine):
     # their rank over all of their postings, so that paging to the end shows every match once.
 
     def _match(self, cursor, request: SearchRequest):
-        if postings.match_bound(cursor, request.all_terms) > EXACT_COUNT_LIMIT:
-            return self._match_estimated(cursor, request)
+        documents = postings.stem_documents(cursor, request.all_terms)
+        bound = postings.match_bound(documents)
+        if bound <= min(postings.PER_TERM, postings.MAX_CANDIDATES) or bound > EXACT_COUNT_LIMIT:
+            # Few enough for the bounded read to hold every match (each stem's postings read whole, none cut):
+            # exact, counted over the candidates as ever. Or too many to count: estimated over them.
+            return self._match_candidates(cursor, request, documents)
         exhaustive = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, exhaustive=True
+            cursor,
+            request.all_terms,
+            weights=request.term_weights,
+            phrases=request.phrases,
+            exhaustive=True,
+            documents=documents,
         )
         if request.sort != "relevance" and request.sort in ORDER_BY:
             return self._select(cursor, request, exhaustive)
         sql, params = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
         )
         cursor.execute(sql, params)
         ranks = dict(cursor.fetchall())
@@ -490,7 +499,12 @@ class DatabaseEngine(SearchEngine):
             # matches that hold them too, so that they rank at the top as they would unfiltered.
             filters = {facet: sorted(values) for facet, values in selected.items()}
             sql, params = postings.candidates(
-                cursor, request.all_terms, filters=filters, weights=request.term_weights, phrases=request.phrases
+                cursor,
+                request.all_terms,
+                filters=filters,
+                weights=request.term_weights,
+                phrases=request.phrases,
+                documents=documents,
             )
             cursor.execute(sql, params)
             more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
@@ -514,12 +528,12 @@ class DatabaseEngine(SearchEngine):
         )
         return head + tail, len(matching) + rest, facet_counts, False
 
-    def _match_estimated(self, cursor, request: SearchRequest):
-        """A text query too common to count (see EXACT_COUNT_LIMIT): filtered, sorted and counted over its bounded
-        candidates only, as before exact counting; the total and the facet counts are estimates when the
-        candidates were capped."""
+    def _match_candidates(self, cursor, request: SearchRequest, documents=None):
+        """A text query filtered, sorted and counted over its bounded candidates only, in Python: exact when they
+        are all of its matches, else (a query too common to count: EXACT_COUNT_LIMIT) estimates, said with
+        `capped`."""
         sql, params = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
         )
         cursor.execute(sql, params)
         ranks = dict(cursor.fetchall())
@@ -534,7 +548,12 @@ class DatabaseEngine(SearchEngine):
             # matches that hold them too.
             filters = {facet: sorted(values) for facet, values in selected.items()}
             sql, params = postings.candidates(
-                cursor, request.all_terms, filters=filters, weights=request.term_weights, phrases=request.phrases
+                cursor,
+                request.all_terms,
+                filters=filters,
+                weights=request.term_weights,
+                phrases=request.phrases,
+                documents=documents,
             )
             cursor.execute(sql, params)
             more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}

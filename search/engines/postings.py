@@ -202,17 +202,21 @@ def phrase_groups(terms: list[str], phrases: list[list[str]]) -> dict[str, int]:
     return groups
 
 
-def match_bound(cursor, terms: list[str]) -> int:
-    """An upper bound of the number of documents matching `terms`: the documents holding each of their stems,
-    summed (from SearchStem, one indexed read)."""
+def stem_documents(cursor, terms: list[str]) -> dict[str, int]:
+    """stem → how many documents hold it, for the stems of `terms`, and DOCUMENTS → how many are indexed (one
+    indexed read of SearchStem; pass it to `candidates` to spare it another)."""
     stems = query_stems(terms)
-    if not stems:
-        return 0
     cursor.execute(
-        f"SELECT COALESCE(SUM(documents), 0) FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * len(stems))})",
-        stems,
+        f"SELECT term, documents FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * (len(stems) + 1))})",
+        [DOCUMENTS, *stems],
     )
-    return int(cursor.fetchone()[0] or 0)
+    return dict(cursor.fetchall())
+
+
+def match_bound(documents: dict[str, int]) -> int:
+    """An upper bound of the number of documents matching a query, from its `stem_documents`: the documents
+    holding each of its stems, summed."""
+    return sum(count for stem, count in documents.items() if stem != DOCUMENTS)
 
 
 def candidates(
@@ -223,6 +227,7 @@ def candidates(
     phrases: list[list[str]] | None = None,
     *,
     exhaustive: bool = False,
+    documents: dict[str, int] | None = None,
 ) -> tuple[str, list]:
     """A query selecting (id, rank) of the MAX_CANDIDATES best matches of any of `terms`, best first; with
     `filters` (facet → values), only documents holding one of the values of every facet (each term's postings are
@@ -233,16 +238,13 @@ def candidates(
     `exhaustive=True` selects every match instead, unordered, each with its rank over all of its postings: the
     documents holding a posting of a query stem that is not only part of a synonym phrase, or PHRASE_SHARE of a
     phrase's stems. That is what "matches" means for totals, facet counts and sorts (`DatabaseEngine._match`); the
-    bounded candidates are always among them (a bounded read sees a subset of each document's postings)."""
+    bounded candidates are always among them (a bounded read sees a subset of each document's postings).
+    `documents`: the query's `stem_documents`, when already read."""
     stems = query_stems(terms)
     factors = stem_weights(weights or {})
     groups = phrase_groups(terms, phrases or [])
     sizes = Counter(groups.values())
-    cursor.execute(
-        f"SELECT term, documents FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * (len(stems) + 1))})",
-        [DOCUMENTS, *stems],
-    )
-    counts = dict(cursor.fetchall())
+    counts = dict(documents if documents is not None else stem_documents(cursor, terms))
     total = max(counts.pop(DOCUMENTS, 0), 1)
     condition, condition_params = "", []
     for facet, values in (filters or {}).items():

@@ -156,7 +156,10 @@ def test_a_filter_the_bounded_candidates_miss_still_counts_and_pages_every_match
 
 
 @pytest.mark.django_db
-def test_what_matches_means_a_word_or_most_of_a_synonym_phrase():
+@pytest.mark.parametrize("bounded", [500, 2])  # every match among the candidates, or counted beyond them in SQL
+def test_what_matches_means_a_word_or_most_of_a_synonym_phrase(monkeypatch, bounded):
+    monkeypatch.setattr(postings, "MAX_CANDIDATES", bounded)
+
     def document(n, title):
         return IndexDocument(key=f"resource:{n}", kind="resource", object_id=n, doc_type="course", title=title)
 
@@ -178,6 +181,7 @@ def test_what_matches_means_a_word_or_most_of_a_synonym_phrase():
     )
     results = engine.search(request)
     assert results.total == 3 and {hit.key for hit in results.hits} == {"resource:1", "resource:2", "resource:4"}
+    assert not results.total_capped
     assert engine.search(SearchRequest(text="nlp", terms=["nlp"], sort="newest")).total == 1
 
 
