@@ -217,6 +217,7 @@ def lexical_ranking(
         facets=False,
         highlight=False,
         count=counted is not None,
+        ranked_only=True,
     )
     results = engine.search(lexical)
     if counted is not None:

@@ -68,6 +68,9 @@ class SearchRequest:
     # False: the caller reads the hits only (a ranking for fusion), so an engine may skip counting every match;
     # `total` then counts at least the hits.
     count: bool = True
+    # True: relevance hits come from the engine's bounded ranking only (the database engine's candidates), never
+    # from the matches after it: hybrid fuses exactly the ranking it was tuned on. The total still counts them all.
+    ranked_only: bool = False
     # What semantic search embeds: the query with typos corrected and synonyms spelled out ("ml" → "ml (machine
     # learning)"); empty means `text`.
     meaning_text: str = ""

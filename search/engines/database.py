@@ -516,6 +516,9 @@ class DatabaseEngine(SearchEngine):
         head = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
         if not request.count and not request.facets and request.offset + request.limit <= len(matching):
             return head, len(matching), {}, False
+        if request.ranked_only:  # the matches after the candidates are counted, not shown
+            tail, rest, facet_counts, _ = self._select(cursor, request, exhaustive, exclude=list(ranks), limit=0)
+            return head, len(matching) + rest, facet_counts, False
         # The rest of the page, the total and the facet counts from every match; the candidates (every one of
         # them, matching the selection or not) are left out of the rest, so none is shown twice.
         tail, rest, facet_counts, _ = self._select(
