@@ -276,3 +276,12 @@ def test_a_query_too_common_to_count_is_estimated_over_its_candidates_and_says_s
     monkeypatch.setattr(database, "EXACT_COUNT_LIMIT", MATCHING)
     results = get_engine("database").search(orbit_request())
     assert results.total == MATCHING and not results.total_capped and not results.facets_estimated
+
+
+def test_a_ranking_for_fusion_holds_the_bounded_candidates_only_and_counts_every_match(orbits):
+    # Hybrid fuses the keyword ranking it was tuned on: the candidates, never the matches counted after them.
+    results = get_engine("database").search(orbit_request(limit=1000, ranked_only=True, facets=False))
+    assert len(results.hits) == postings.MAX_CANDIDATES and results.total == MATCHING
+    everything = get_engine("database").search(orbit_request(limit=1000, facets=False))
+    assert [hit.key for hit in everything.hits][: postings.MAX_CANDIDATES] == [hit.key for hit in results.hits]
+    assert len(everything.hits) == MATCHING
