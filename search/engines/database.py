@@ -38,7 +38,7 @@ DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
 # A text query whose stems are held by more documents than this (summed: an upper bound of its matches, read from
 # SearchStem) is counted over its bounded candidates only, and says "about" (`_match_candidates`): counting every
 # match costs time in proportion to their number (bench/RESULTS.md, "Exact totals and facet counts").
-EXACT_COUNT_LIMIT = 20_000
+EXACT_COUNT_LIMIT = 5_000
 
 ORDER_BY = {
     "relevance": "score DESC, id",
