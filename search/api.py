@@ -100,6 +100,7 @@ class SearchAPIView(APIView):
             "query": params.q,
             "count": result.total,
             "count_capped": result.total_capped,
+            "facet_counts_estimated": result.facets_estimated,
             "page": params.page,
             "page_size": params.page_size,
             "num_pages": result.num_pages,

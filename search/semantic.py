@@ -198,9 +198,12 @@ def semantic_ranking(
     return ranking
 
 
-def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES):
+def lexical_ranking(
+    request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES, counted: dict | None = None
+):
     """The lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s words
-    under `filters`, best first, as Candidates (key, engine score)."""
+    under `filters`, best first, as Candidates (key, engine score). `counted` receives the engine's count of all
+    keyword matches ("total") and whether it is an estimate ("estimated")."""
     lexical = SearchRequest(
         text=request.text,
         terms=request.terms,
@@ -213,8 +216,13 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
         limit=limit,
         facets=False,
         highlight=False,
+        count=counted is not None,
+        ranked_only=True,
     )
-    return [Candidate(hit.key, hit.score) for hit in engine.search(lexical).hits]
+    results = engine.search(lexical)
+    if counted is not None:
+        counted.update(total=results.total, estimated=results.total_capped)
+    return [Candidate(hit.key, hit.score) for hit in results.hits]
 
 
 def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -234,10 +242,13 @@ def hybrid_ranking(
     semantic = semantic_ranking(vector, named_filters(request.text, filters), min_score=HYBRID_MIN_SCORE)
     if names_instructor(request.text):
         semantic = []  # a person's name means that person: keyword matches only (search.names)
-    lexical = lexical_ranking(request, engine, filters)
+    counted: dict = {}
+    lexical = lexical_ranking(request, engine, filters, counted=counted)
     if evidence is not None:
         evidence["similarity"] = semantic[0].score if semantic else 0.0
-        evidence["capped"] = len(lexical) >= CANDIDATES or len(semantic) >= CANDIDATES
+        # The total counts the fused set: an estimate when keywords matched more documents than were ranked (the
+        # semantic list is its neighbours, counted exactly however many there are).
+        evidence["capped"] = counted.get("estimated", False) or counted.get("total", 0) > len(lexical)
     # Equal scores share a rank in each list: the fusion does not depend on how an engine broke a tie.
     fused = reciprocal_rank_fusion(
         [[c.key for c in lexical], [c.key for c in semantic]],
@@ -387,8 +398,8 @@ class VectorResults:
     hits: list[SearchHit]
     facet_counts: dict[str, dict[str, tuple[int, str]]]
     similarity: float = 0.0  # the best semantic match's cosine similarity (0 when none reached MIN_SCORE)
-    # A ranking filled its CANDIDATES: more resources match than were counted, so the total and the facet counts
-    # are estimates (the page and the API say "about").
+    # Hybrid only: keywords matched more documents than its lexical ranking holds, so the total and the facet counts
+    # are estimates (the page and the API say "about"). Semantic search's neighbours are counted exactly.
     capped: bool = False
 
 
@@ -410,7 +421,7 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
         found = semantic_ranking(vector, selected)
         if evidence is not None:
             evidence["similarity"] = found[0].score if found else 0.0
-            evidence["capped"] = len(found) >= CANDIDATES
+            evidence["capped"] = False  # the total counts every neighbour shown (at most CANDIDATES): exact
         return found
 
     # One candidate set under every selection, and one per selected facet without that facet's selection.

@@ -40,9 +40,15 @@ class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField(allow_blank=True)
     count = serializers.IntegerField()
     count_capped = serializers.BooleanField(
-        help_text="True when the words matched more resources than are ranked (500 for keywords, 200 per ranking "
-        "for hybrid and semantic search): `count` and the facet counts then cover the best matches only and are "
-        "estimates (the site shows “about 500+” and “about” on each count)."
+        help_text="True when `count` is an estimate (the site shows “about 500+”); false when it is exact. Keyword "
+        "search counts every match: every document holding a word of the query, its typo fix or a one-word "
+        "synonym, or most words of a synonym's phrase (`lexical`, and the keyword half of `hybrid`). Semantic "
+        "search counts every neighbour it shows (those close enough, at most 200). Hybrid search's count is an "
+        "estimate when more keywords matched than it ranks (200): it counts the ranked ones only."
+    )
+    facet_counts_estimated = serializers.BooleanField(
+        help_text="True when the facet counts are estimates (the site shows “about” on each); false when each is "
+        "the exact number of matches with that value, given the other facets' selections."
     )
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()

@@ -87,9 +87,12 @@ class SearchPage:
     # when an empty query browsed.
     mode_used: str = "lexical"
     notice: str = ""
-    # The query matched more than the engine (or each ranking of hybrid and semantic search) ranks: `total` and the
-    # facet counts cover its best matches only, and the page and the API say "about" (`count_capped`).
+    # `total` is an estimate (the page and the API say "about": `count_capped`): the engine could not count every
+    # match (OpenSearch past its bound), or hybrid search ranked fewer keyword matches than there are. Keyword
+    # search on the database engine counts every match, semantic search every neighbour it shows.
     total_capped: bool = False
+    # The facet counts are estimates (the page says "about" on each, the API `facet_counts_estimated`).
+    facets_estimated: bool = False
     # Nothing is a good match (calibrated on the unanswerable queries of the real judged set): the page and the API
     # say so, and the hits are only the nearest few (`params.page_size` is not honoured). None when not judged
     # (an empty query browses).
@@ -436,6 +439,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
                 mode_used=params.mode,
                 no_close_match=no_close_match,
                 total_capped=found.capped and not no_close_match,
+                facets_estimated=found.capped and facets,
                 similarity=found.similarity,
                 word_coverage=coverage,
             )
@@ -457,7 +461,8 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
         did_you_mean=did_you_mean or results.did_you_mean,
         took_ms=(time.perf_counter() - started) * 1000,
         notice=notice,
-        total_capped=results.total_capped,
+        total_capped=results.total_capped and not no_close_match,
+        facets_estimated=results.facets_estimated and facets,
         no_close_match=no_close_match,
         word_coverage=coverage,
     )

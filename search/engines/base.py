@@ -65,6 +65,12 @@ class SearchRequest:
     limit: int = 20
     facets: bool = True
     highlight: bool = True
+    # False: the caller reads the hits only (a ranking for fusion), so an engine may skip counting every match;
+    # `total` then counts at least the hits.
+    count: bool = True
+    # True: relevance hits come from the engine's bounded ranking only (the database engine's candidates), never
+    # from the matches after it: hybrid fuses exactly the ranking it was tuned on. The total still counts them all.
+    ranked_only: bool = False
     # What semantic search embeds: the query with typos corrected and synonyms spelled out ("ml" → "ml (machine
     # learning)"); empty means `text`.
     meaning_text: str = ""
@@ -120,8 +126,11 @@ class SearchResults:
     # facet key → {value: count}; the service turns these into FacetResults with labels.
     facet_counts: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
     did_you_mean: str = ""
-    # True when the text query had more matches than the engine ranks (the total counts the best of them only).
+    # True when `total` is an estimate (the engine could not count every match: OpenSearch past its
+    # track_total_hits bound); the database engine counts every match.
     total_capped: bool = False
+    # True when the facet counts are estimates (OpenSearch: a terms aggregation with a non-zero error bound).
+    facets_estimated: bool = False
 
 
 class SearchEngine:

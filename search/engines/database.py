@@ -32,8 +32,13 @@ POSTING_TABLE = postings.POSTING_TABLE
 TERM_TABLE = SearchTerm._meta.db_table
 BATCH = 500
 DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
-# Results, totals and facet counts of a text query cover its best text matches only: latency stays flat as the
-# catalogue grows, and a long tail of one-weak-word matches does not pad counts (nobody pages past 50 pages).
+# A text query's total, facet counts and non-relevance sorts cover all of its matches (counted in SQL); its relevance
+# ranking starts with the bounded candidates of `postings` (see `DatabaseEngine._match`).
+
+# A text query whose stems are held by more documents than this (summed: an upper bound of its matches, read from
+# SearchStem) is counted over its bounded candidates only, and says "about" (`_match_candidates`): counting every
+# match costs time in proportion to their number (bench/RESULTS.md, "Exact totals and facet counts").
+EXACT_COUNT_LIMIT = 5_000
 
 ORDER_BY = {
     "relevance": "score DESC, id",
@@ -451,14 +456,87 @@ class DatabaseEngine(SearchEngine):
                     document.content_head, stems
                 )
             hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
-        return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
+        return SearchResults(
+            total=total, hits=hits, facet_counts=facet_counts, total_capped=capped, facets_estimated=capped
+        )
 
-    # A text query: its candidates (at most postings.MAX_CANDIDATES) are fetched once with their ranking
-    # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
+    # A text query. Its matches are every document the query's words select by the postings' rule (a stem of a
+    # typed word, a typo fix or a one-word synonym; PHRASE_SHARE of a synonym phrase's stems: see
+    # `postings.candidates`): the total, the facet counts and the date and popularity sorts cover all of them, in
+    # SQL. Relevance order starts with the bounded candidates (at most postings.MAX_CANDIDATES, fetched once with
+    # their ranking inputs and facet values and filtered here), ranked as ever; the other matches follow them, by
+    # their rank over all of their postings, so that paging to the end shows every match once.
 
     def _match(self, cursor, request: SearchRequest):
+        documents = postings.stem_documents(cursor, request.all_terms)
+        bound = postings.match_bound(documents)
+        if bound <= min(postings.PER_TERM, postings.MAX_CANDIDATES) or bound > EXACT_COUNT_LIMIT:
+            # Few enough for the bounded read to hold every match (each stem's postings read whole, none cut):
+            # exact, counted over the candidates as ever. Or too many to count: estimated over them.
+            return self._match_candidates(cursor, request, documents)
+        exhaustive = postings.candidates(
+            cursor,
+            request.all_terms,
+            weights=request.term_weights,
+            phrases=request.phrases,
+            exhaustive=True,
+            documents=documents,
+        )
+        if request.sort != "relevance" and request.sort in ORDER_BY:
+            return self._select(cursor, request, exhaustive)
         sql, params = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
+        )
+        cursor.execute(sql, params)
+        ranks = dict(cursor.fetchall())
+        if not ranks:
+            return [], 0, {}, False
+        selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
+        rows = self._fetch_candidates(cursor, ranks)
+        matching = self._filter_and_count(rows, selected, False)[0]
+        if len(ranks) >= postings.MAX_CANDIDATES and selected and len(matching) < request.offset + request.limit:
+            # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
+            # matches that hold them too, so that they rank at the top as they would unfiltered.
+            filters = {facet: sorted(values) for facet, values in selected.items()}
+            sql, params = postings.candidates(
+                cursor,
+                request.all_terms,
+                filters=filters,
+                weights=request.term_weights,
+                phrases=request.phrases,
+                documents=documents,
+            )
+            cursor.execute(sql, params)
+            more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
+            if more:
+                ranks.update(more)
+                rows += self._fetch_candidates(cursor, more)
+                matching = self._filter_and_count(rows, selected, False)[0]
+        sort_rows(matching, "relevance")
+        head = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
+        if not request.count and not request.facets and request.offset + request.limit <= len(matching):
+            return head, len(matching), {}, False
+        if request.ranked_only:  # the matches after the candidates are counted, not shown
+            tail, rest, facet_counts, _ = self._select(cursor, request, exhaustive, exclude=list(ranks), limit=0)
+            return head, len(matching) + rest, facet_counts, False
+        # The rest of the page, the total and the facet counts from every match; the candidates (every one of
+        # them, matching the selection or not) are left out of the rest, so none is shown twice.
+        tail, rest, facet_counts, _ = self._select(
+            cursor,
+            request,
+            exhaustive,
+            exclude=list(ranks),
+            offset=max(0, request.offset - len(matching)),
+            limit=request.offset + request.limit - max(request.offset, len(matching)),
+        )
+        return head + tail, len(matching) + rest, facet_counts, False
+
+    def _match_candidates(self, cursor, request: SearchRequest, documents=None):
+        """A text query filtered, sorted and counted over its bounded candidates only, in Python: exact when they
+        are all of its matches, else (a query too common to count: EXACT_COUNT_LIMIT) estimates, said with
+        `capped`."""
+        sql, params = postings.candidates(
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
         )
         cursor.execute(sql, params)
         ranks = dict(cursor.fetchall())
@@ -470,10 +548,15 @@ class DatabaseEngine(SearchEngine):
         matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
         if capped and selected and len(matching) < request.offset + request.limit:
             # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
-            # matches that hold them too, so a filter never hides matches that exist.
+            # matches that hold them too.
             filters = {facet: sorted(values) for facet, values in selected.items()}
             sql, params = postings.candidates(
-                cursor, request.all_terms, filters=filters, weights=request.term_weights, phrases=request.phrases
+                cursor,
+                request.all_terms,
+                filters=filters,
+                weights=request.term_weights,
+                phrases=request.phrases,
+                documents=documents,
             )
             cursor.execute(sql, params)
             more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
@@ -546,8 +629,16 @@ class DatabaseEngine(SearchEngine):
         return cached
 
     def _browse_uncached(self, cursor, request: SearchRequest):
+        return self._select(cursor, request)
+
+    def _select(self, cursor, request: SearchRequest, source=None, *, exclude=(), offset=None, limit=None):
+        """(page, total, facet counts, False) of the whole catalogue, or of a text query's matches when `source` is
+        postings.candidates' exhaustive (sql, params): filtered, sorted, paged and counted in SQL. `exclude`: ids
+        left out of the page and the total (not of the facet counts); `offset`/`limit` default to the request's."""
         from ..documents import decay_cutoff
 
+        offset = request.offset if offset is None else offset
+        limit = request.limit if limit is None else limit
         flags, flag_params, flag_keys = [], [connection.ops.adapt_datetimefield_value(decay_cutoff())], []
         for facet, values in request.filters.items():
             if not values:
@@ -558,37 +649,58 @@ class DatabaseEngine(SearchEngine):
                 f"AND value IN ({', '.join(['%s'] * len(values))})) AS f_{len(flags)}"
             )
             flag_params.extend([facet, *values])
+        if source is None:
+            rank, origin = "", f"{DOC_TABLE} d"
+        else:
+            rank, origin = "x.rank * ", f"({source[0]}) x JOIN {DOC_TABLE} d ON d.id = x.id"
+            flag_params.extend(source[1])
         columns = ", ".join(
             [
                 "d.id AS id",
-                f"d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
+                f"{rank}d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score",
                 "d.popularity AS popularity",
                 "d.published_at AS published_at",
                 "d.start_date AS start_date",
                 *flags,
             ]
         )
-        # MATERIALIZED: filter once; the planner must not re-run the facet filters per facet row.
-        cte = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {DOC_TABLE} d)"
+        # MATERIALIZED: match and filter once; the planner must not re-run the facet filters per facet row.
+        cte = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {origin})"
         every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys))) or "1 = 1"
+        every_params = []
+        if exclude:
+            if connection.vendor == "postgresql":
+                every += " AND NOT (m.id = ANY(%s))"
+                every_params = [list(exclude)]
+            else:
+                every += f" AND m.id NOT IN ({', '.join(['%s'] * len(exclude))})"
+                every_params = list(exclude)
         order = ORDER_BY.get(request.sort, ORDER_BY["relevance"])
-        cursor.execute(
-            f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} ORDER BY {order} LIMIT %s OFFSET %s",
-            [*flag_params, *[_now_value()] * order.count("%s"), request.limit, request.offset],
-        )
-        rows = cursor.fetchall()
-        if rows:
-            total = rows[0][2]
-        elif request.offset:
-            cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", flag_params)
+        rows, total = [], None
+        if limit > 0:
+            cursor.execute(
+                f"{cte} SELECT m.id, m.score, COUNT(*) OVER () FROM m WHERE {every} ORDER BY {order} "
+                "LIMIT %s OFFSET %s",
+                [*flag_params, *every_params, *[_now_value()] * order.count("%s"), limit, offset],
+            )
+            rows = cursor.fetchall()
+            if rows or not offset:
+                total = rows[0][2] if rows else 0
+        # The total (when the page did not tell it) in the same statement as the facet counts: one pass of the CTE.
+        count = (every, every_params) if total is None else None
+        facet_counts = {}
+        if request.facets:
+            facet_counts, counted = self._facet_counts(cursor, cte, flag_params, flag_keys, count)
+            total = counted if total is None else total
+        elif total is None:
+            cursor.execute(f"{cte} SELECT COUNT(*) FROM m WHERE {every}", [*flag_params, *every_params])
             total = cursor.fetchone()[0]
-        else:
-            total = 0
-        facet_counts = self._facet_counts(cursor, cte, flag_params, flag_keys) if request.facets else {}
         return [(row[0], float(row[1] or 0)) for row in rows], total, facet_counts, False
 
-    def _facet_counts(self, cursor, cte, params, flag_keys) -> dict[str, dict[str, tuple[int, str]]]:
-        # Each facet's counts apply every other facet's selection (OR within a facet, AND across facets).
+    def _facet_counts(self, cursor, cte, params, flag_keys, count=None):
+        """(facet → value → (count, label), total): each facet's counts apply every other facet's selection (OR
+        within a facet, AND across facets). With `count` ((where, params) of the rows to count), the same statement
+        counts them too (else the total is None)."""
         where, case_params = "", []
         if flag_keys:
             cases = []
@@ -598,15 +710,23 @@ class DatabaseEngine(SearchEngine):
                 case_params.append(facet)
             every = " AND ".join(f"m.f_{i}" for i in range(len(flag_keys)))
             where = f"WHERE CASE fv.facet {' '.join(cases)} ELSE ({every}) END"
-        cursor.execute(
+        sql = (
             f"{cte} SELECT fv.facet, fv.value, MAX(fv.label), COUNT(*) FROM m "
-            f"JOIN {FACET_TABLE} fv ON fv.document_id = m.id {where} GROUP BY fv.facet, fv.value",
-            [*params, *case_params],
+            f"JOIN {FACET_TABLE} fv ON fv.document_id = m.id {where} GROUP BY fv.facet, fv.value"
         )
+        count_params = []
+        if count is not None:
+            sql += f" UNION ALL SELECT NULL, NULL, NULL, COUNT(*) FROM m WHERE {count[0]}"
+            count_params = count[1]
+        cursor.execute(sql, [*params, *case_params, *count_params])
         counts: dict[str, dict[str, tuple[int, str]]] = {}
-        for facet, value, label, count in cursor.fetchall():
-            counts.setdefault(facet, {})[value] = (count, label or value)
-        return counts
+        total = None
+        for facet, value, label, number in cursor.fetchall():
+            if facet is None:
+                total = number
+            else:
+                counts.setdefault(facet, {})[value] = (number, label or value)
+        return counts, total
 
     def suggest(self, prefix_terms, limit=8):
         if not prefix_terms:

@@ -243,7 +243,10 @@ def search_body(request: SearchRequest, now: datetime | None = None) -> dict:
             others = [_facet_filter(other, values) for other, values in selected.items() if other != key]
             aggs[key] = {
                 "filter": {"bool": {"filter": others}} if others else {"match_all": {}},
-                "aggs": {"values": {"terms": {"field": f"facet_pairs.{key}", "size": 200}}},
+                # Each bucket says how far its count may be off (0 on one shard: exact; see `facet_counts_from`).
+                "aggs": {
+                    "values": {"terms": {"field": f"facet_pairs.{key}", "size": 200, "show_term_doc_count_error": True}}
+                },
             }
         body["aggs"] = aggs
     if request.highlight and not request.is_browse:
@@ -312,6 +315,25 @@ def facet_counts_from(aggregations: dict) -> dict[str, dict[str, tuple[int, str]
             value, _, label = str(bucket["key"]).partition(PAIR_SEPARATOR)
             counts.setdefault(key, {})[value] = (bucket["doc_count"], label or value)
     return counts
+
+
+def facet_counts_estimated(aggregations: dict) -> bool:
+    """True when a shown bucket's count may be off: a terms aggregation over several shards reports an upper bound
+    of its error per bucket (`show_term_doc_count_error`); on one shard, or with the bound 0, counts are exact."""
+    return any(
+        (bucket.get("doc_count_error_upper_bound") or 0) > 0
+        for key in FACET_KEYS
+        for bucket in aggregations.get(key, {}).get("values", {}).get("buckets", [])
+    )
+
+
+def total_from(hits: dict) -> tuple[int, bool]:
+    """(total, estimated) from a response's `hits`: with `track_total_hits: true` the relation is "eq" (exact);
+    "gte" (a lower bound) is reported as an estimate."""
+    total = hits.get("total") or 0
+    if isinstance(total, dict):
+        return int(total.get("value", 0)), total.get("relation", "eq") != "eq"
+    return int(total), False
 
 
 def synonym_rules() -> list[str]:
@@ -463,11 +485,14 @@ class OpenSearchEngine(SearchEngine):
         response = self._query(search_body(request))
         if response is None:
             return SearchResults(total=0, hits=[])
-        total = response["hits"]["total"]
+        total, estimated = total_from(response["hits"])
+        aggregations = response.get("aggregations", {})
         return SearchResults(
-            total=total["value"] if isinstance(total, dict) else int(total),
+            total=total,
             hits=[hit_from_source(raw) for raw in response["hits"]["hits"]],
-            facet_counts=facet_counts_from(response.get("aggregations", {})),
+            facet_counts=facet_counts_from(aggregations),
+            total_capped=estimated,
+            facets_estimated=facet_counts_estimated(aggregations),
         )
 
     def suggest(self, prefix_terms, limit=8):

@@ -202,27 +202,49 @@ def phrase_groups(terms: list[str], phrases: list[list[str]]) -> dict[str, int]:
     return groups
 
 
+def stem_documents(cursor, terms: list[str]) -> dict[str, int]:
+    """stem → how many documents hold it, for the stems of `terms`, and DOCUMENTS → how many are indexed (one
+    indexed read of SearchStem; pass it to `candidates` to spare it another)."""
+    stems = query_stems(terms)
+    cursor.execute(
+        f"SELECT term, documents FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * (len(stems) + 1))})",
+        [DOCUMENTS, *stems],
+    )
+    return dict(cursor.fetchall())
+
+
+def match_bound(documents: dict[str, int]) -> int:
+    """An upper bound of the number of documents matching a query, from its `stem_documents`: the documents
+    holding each of its stems, summed."""
+    return sum(count for stem, count in documents.items() if stem != DOCUMENTS)
+
+
 def candidates(
     cursor,
     terms: list[str],
     filters: dict[str, list[str]] | None = None,
     weights: dict[str, float] | None = None,
     phrases: list[list[str]] | None = None,
+    *,
+    exhaustive: bool = False,
+    documents: dict[str, int] | None = None,
 ) -> tuple[str, list]:
     """A query selecting (id, rank) of the MAX_CANDIDATES best matches of any of `terms`, best first; with
     `filters` (facet → values), only documents holding one of the values of every facet (each term's postings are
     then read in impact order until PER_TERM of them pass: bounded for common values, deeper for rare ones).
     `weights` (term → factor, default 1) scale what a term's matches add (SearchRequest.term_weights); the stems of
-    a phrase of `phrases` add only to documents that match every stem of it."""
+    a phrase of `phrases` add only to documents that match every stem of it.
+
+    `exhaustive=True` selects every match instead, unordered, each with its rank over all of its postings: the
+    documents holding a posting of a query stem that is not only part of a synonym phrase, or PHRASE_SHARE of a
+    phrase's stems. That is what "matches" means for totals, facet counts and sorts (`DatabaseEngine._match`); the
+    bounded candidates are always among them (a bounded read sees a subset of each document's postings).
+    `documents`: the query's `stem_documents`, when already read."""
     stems = query_stems(terms)
     factors = stem_weights(weights or {})
     groups = phrase_groups(terms, phrases or [])
     sizes = Counter(groups.values())
-    cursor.execute(
-        f"SELECT term, documents FROM {STEM_TABLE} WHERE term IN ({', '.join(['%s'] * (len(stems) + 1))})",
-        [DOCUMENTS, *stems],
-    )
-    counts = dict(cursor.fetchall())
+    counts = dict(documents if documents is not None else stem_documents(cursor, terms))
     total = max(counts.pop(DOCUMENTS, 0), 1)
     condition, condition_params = "", []
     for facet, values in (filters or {}).items():
@@ -237,16 +259,19 @@ def candidates(
             # g: the stem's phrase (-1: a free term), n: how many stems that phrase has (constants of this code).
             f"SELECT * FROM (SELECT p.document_id, p.impact * %s AS s, {groups.get(stem, -1)} AS g, "
             f"{sizes.get(groups.get(stem, -1), 0)} AS n FROM {POSTING_TABLE} p WHERE p.term = %s"
-            f"{condition} ORDER BY p.impact DESC LIMIT %s) p{index}"
+            + (f") p{index}" if exhaustive else f"{condition} ORDER BY p.impact DESC LIMIT %s) p{index}")
         )
-        params += [idf(total, counts[stem]) * factors.get(stem, 1.0), stem, *condition_params, PER_TERM]
+        params += [idf(total, counts[stem]) * factors.get(stem, 1.0), stem]
+        if not exhaustive:
+            params += [*condition_params, PER_TERM]
     if not parts:
         return f"SELECT document_id AS id, impact AS rank FROM {POSTING_TABLE} WHERE 1 = 0", []
+    order, limit = ("", []) if exhaustive else (" ORDER BY rank DESC, {} LIMIT %s", [MAX_CANDIDATES])
     if not groups:
         return (
             f"SELECT document_id AS id, SUM(s) AS rank FROM ({' UNION ALL '.join(parts)}) u "
-            "GROUP BY document_id ORDER BY rank DESC, document_id LIMIT %s",
-            [*params, MAX_CANDIDATES],
+            f"GROUP BY document_id{order.format('document_id')}",
+            [*params, *limit],
         )
     # A phrase's sum counts only where PHRASE_SHARE of its stems matched: all of a two-word phrase, two of three.
     # Not all of every phrase: each stem's postings are read to PER_TERM only, so a common word ("web" of "amazon
@@ -255,8 +280,8 @@ def candidates(
         f"SELECT id, SUM(s) AS rank FROM (SELECT document_id AS id, g, SUM(s) AS s FROM "
         f"({' UNION ALL '.join(parts)}) u GROUP BY document_id, g "
         f"HAVING g < 0 OR COUNT(*) >= {PHRASE_SHARE} * MAX(n)) v "
-        "GROUP BY id ORDER BY rank DESC, id LIMIT %s",
-        [*params, MAX_CANDIDATES],
+        f"GROUP BY id{order.format('id')}",
+        [*params, *limit],
     )
 
 

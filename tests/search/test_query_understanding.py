@@ -282,7 +282,7 @@ def test_an_institution_keeps_its_keyword_precision(courses):
 # --- Estimated numbers say "about" --------------------------------------------------------------------------
 
 
-def test_estimated_totals_and_facet_counts_say_about(client, db, monkeypatch):
+def test_totals_beyond_the_ranked_candidates_are_exact_and_never_say_about(client, db, monkeypatch):
     from search.engines import get_engine, postings
 
     monkeypatch.setattr(postings, "MAX_CANDIDATES", 5)
@@ -293,11 +293,12 @@ def test_estimated_totals_and_facet_counts_say_about(client, db, monkeypatch):
     from search.documents import all_documents
 
     get_engine("database").rebuild(all_documents())
+    # Estimates say "about": tests/search/test_counts.py.
     data = client.get("/api/v1/search/", {"q": "physics", "mode": "lexical"}).json()
-    assert data["count"] == 5 and data["count_capped"] is True
+    assert data["count"] == 12 and data["count_capped"] is False
     html = client.get("/search/", {"q": "physics", "mode": "lexical"}).content.decode()
-    assert "about 5+ results" in " ".join(html.split())
-    assert '<span class="count">about 5<span' in html
+    assert "12 results" in " ".join(html.split())
+    assert '<span class="count">12<span' in html
     monkeypatch.setattr(postings, "MAX_CANDIDATES", 500)
     monkeypatch.setattr(postings, "PER_TERM", 500)
     html = client.get("/search/", {"q": "physics", "mode": "lexical"}).content.decode()
