@@ -453,6 +453,13 @@ class DatabaseEngine(SearchEngine):
             hits.append(_hit(document, scores[pk], title_marked, snippet_marked))
         return SearchResults(total=total, hits=hits, facet_counts=facet_counts, total_capped=capped)
 
+    def ranked_ids(self, request: SearchRequest) -> list[tuple[int, float]]:
+        """A text query's page as (document id, score), best first, without reading the documents: hybrid search's
+        lexical ranking (search.semantic) reads the few columns it needs of them together with its other candidates."""
+        with connection.cursor() as cursor:
+            page, *_ = self._match(cursor, request)
+        return page
+
     # A text query: its candidates (at most postings.MAX_CANDIDATES) are fetched once with their ranking
     # inputs and facet values; filtering, sorting, counting and facet counts happen here, over those few rows.
 
