@@ -21,11 +21,15 @@ with lexical results and a notice. Nothing here writes to the database.
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils.html import escape
 
 from catalog.models import ContentFile, LearningResource, ResourceInstructor, ResourceType, Run, Topic
@@ -103,9 +107,51 @@ def _vector_call(what: str, func, *args, **kwargs):
         raise VectorSearchUnavailable(f"{what} failed: {exc}") from exc
 
 
+# Query vectors of the last distinct queries, per encoder: a learner paging through results or ticking facets
+# searches the same words again, and encoding them is most of what a hybrid search costs beyond keywords.
+QUERY_VECTOR_CACHE_SIZE = 512
+_query_vectors: OrderedDict[tuple[int, str], tuple[object, object]] = OrderedDict()
+_query_vectors_lock = threading.Lock()
+
+
+def clear_query_vectors() -> None:
+    """Forget the remembered query vectors (tests, and the benchmark's cold figures)."""
+    with _query_vectors_lock:
+        _query_vectors.clear()
+
+
 def embed_query(text: str):
+    """The query's vector from the configured encoder; the last QUERY_VECTOR_CACHE_SIZE distinct queries' vectors
+    are remembered in process (keyed by the encoder object, so a changed encoder never answers from the cache)."""
     encoder = _vector_call("loading the encoder", get_encoder)
-    return _vector_call("encoding the query", encoder.encode, [text])[0]
+    key = (id(encoder), text)
+    with _query_vectors_lock:
+        found = _query_vectors.get(key)
+        if found is not None and found[0] is encoder:
+            _query_vectors.move_to_end(key)
+            return found[1]
+    vector = _vector_call("encoding the query", encoder.encode, [text])[0]
+    vector.flags.writeable = False  # shared between searches
+    with _query_vectors_lock:
+        _query_vectors[key] = (encoder, vector)
+        while len(_query_vectors) > QUERY_VECTOR_CACHE_SIZE:
+            _query_vectors.popitem(last=False)
+    return vector
+
+
+_pool: dict[str, object] = {"pid": None, "executor": None}
+_pool_lock = threading.Lock()
+
+
+def embed_query_soon(text: str) -> Future:
+    """`embed_query(text)` on a worker thread, so that hybrid search encodes while its lexical ranking queries the
+    database (the encoder and the database drivers release the GIL). The pool is made per process: a forked
+    worker does not inherit the threads of its parent's pool."""
+    with _pool_lock:
+        if _pool["pid"] != os.getpid():
+            _pool.update(pid=os.getpid(), executor=ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode"))
+        executor = _pool["executor"]
+    return executor.submit(lambda: embed_query(text))
 
 
 # --- Filters ---------------------------------------------------------------------------------------
@@ -189,22 +235,24 @@ def semantic_ranking(
     if conditions is None:
         return []
     store = _vector_call("opening the vector store", get_vector_store)
-    hits = _vector_call("searching resources", store.search, RESOURCES, vector, limit=limit, filters=conditions)
+    # A resource's point id is its primary key (vectors/index.py): no payload is needed.
+    hits = _vector_call(
+        "searching resources", store.search, RESOURCES, vector, limit=limit, filters=conditions, with_payload=False
+    )
     ranking = []
     for hit in hits:
         if hit.score < min_score:
             break
-        ranking.append(Candidate(resource_key(int(hit.payload.get("resource_id", hit.id))), float(hit.score)))
+        ranking.append(Candidate(resource_key(int(hit.id)), float(hit.score)))
     return ranking
 
 
-def lexical_ranking(
-    request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES, counted: dict | None = None
-):
-    """The lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s words
-    under `filters`, best first, as Candidates (key, engine score). `counted` receives the engine's count of all
-    keyword matches ("total") and whether it is an estimate ("estimated")."""
-    lexical = SearchRequest(
+def _lexical_request(
+    request: SearchRequest, filters: dict[str, list[str]], limit: int, *, count: bool = False
+) -> SearchRequest:
+    """A ranking for fusion: the bounded relevance ranking only (`ranked_only`); `count` asks for the total of all
+    keyword matches too."""
+    return SearchRequest(
         text=request.text,
         terms=request.terms,
         expansions=request.expansions,
@@ -216,13 +264,34 @@ def lexical_ranking(
         limit=limit,
         facets=False,
         highlight=False,
-        count=counted is not None,
+        count=count,
         ranked_only=True,
     )
-    results = engine.search(lexical)
+
+
+def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES):
+    """The lexical engine's best `limit` documents of every kind (resources, news, pages) for `request`'s words
+    under `filters`, best first, as Candidates (key, engine score)."""
+    return [Candidate(hit.key, hit.score) for hit in engine.search(_lexical_request(request, filters, limit)).hits]
+
+
+def _lexical_refs(
+    request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES, counted: dict | None = None
+):
+    """`lexical_ranking` as (reference, score) pairs, reading no documents where the engine allows: the database
+    engine's ranking gives document ids (int), resolved to keys with the candidates' other columns in one query
+    (`_candidate_rows`); other engines give keys (str). `counted` receives the engine's count of all keyword
+    matches ("total") and whether it is an estimate ("estimated")."""
+    lexical = _lexical_request(request, filters, limit, count=counted is not None)
+    if hasattr(engine, "ranked_ids"):
+        refs, total, estimated = engine.ranked_ids(lexical)
+    else:
+        results = engine.search(lexical)
+        refs = [(hit.key, hit.score) for hit in results.hits]
+        total, estimated = results.total, results.total_capped
     if counted is not None:
-        counted.update(total=results.total, estimated=results.total_capped)
-    return [Candidate(hit.key, hit.score) for hit in results.hits]
+        counted.update(total=total, estimated=estimated)
+    return refs
 
 
 def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -234,28 +303,31 @@ def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[st
     return {**filters, "offeror": codes} if codes else filters
 
 
-def hybrid_ranking(
-    vector, request: SearchRequest, engine, filters: dict[str, list[str]], evidence: dict | None = None
-) -> list[Candidate]:
-    """The lexical ranking (all kinds) and the semantic one (resources) fused by reciprocal rank fusion over
-    document keys: a resource scores from both rankings, a news item or page from the lexical one only."""
-    semantic = semantic_ranking(vector, named_filters(request.text, filters), min_score=HYBRID_MIN_SCORE)
-    if names_instructor(request.text):
-        semantic = []  # a person's name means that person: keyword matches only (search.names)
-    counted: dict = {}
-    lexical = lexical_ranking(request, engine, filters, counted=counted)
-    if evidence is not None:
-        evidence["similarity"] = semantic[0].score if semantic else 0.0
-        # The total counts the fused set: an estimate when keywords matched more documents than were ranked (the
-        # semantic list is its neighbours, counted exactly however many there are).
-        evidence["capped"] = counted.get("estimated", False) or counted.get("total", 0) > len(lexical)
-    # Equal scores share a rank in each list: the fusion does not depend on how an engine broke a tie.
+def hybrid_semantic_ranking(vector, request: SearchRequest, filters: dict[str, list[str]], *, person: bool):
+    """Hybrid search's semantic list: none when the query is a person's name (`person`, search.names: keyword
+    matches only), only the named offerors' resources when it names offerors."""
+    if person:
+        return []
+    return semantic_ranking(vector, named_filters(request.text, filters), min_score=HYBRID_MIN_SCORE)
+
+
+def fuse(lexical: list[Candidate], semantic: list[Candidate]) -> list[Candidate]:
+    """The two rankings fused by reciprocal rank fusion over document keys (HYBRID_WEIGHTS). Equal scores share a
+    rank in each list: the fusion does not depend on how an engine broke a tie."""
     fused = reciprocal_rank_fusion(
         [[c.key for c in lexical], [c.key for c in semantic]],
         weights=HYBRID_WEIGHTS,
         scores=[[c.score for c in lexical], [c.score for c in semantic]],
     )
     return [Candidate(key, score) for key, score in fused]
+
+
+def hybrid_ranking(vector, request: SearchRequest, engine, filters: dict[str, list[str]]) -> list[Candidate]:
+    """The lexical ranking (all kinds) and the semantic one (resources) fused by reciprocal rank fusion over
+    document keys: a resource scores from both rankings, a news item or page from the lexical one only.
+    (`vector_search` does the same for all its candidate sets at once, with fewer queries, and counts them.)"""
+    semantic = hybrid_semantic_ranking(vector, request, filters, person=names_instructor(request.text))
+    return fuse(lexical_ranking(request, engine, filters), semantic)
 
 
 # --- Building results --------------------------------------------------------------------------------
@@ -311,33 +383,49 @@ class IndexedFacets:
     popularity: float
 
 
-def _candidate_facets(keys: Iterable[str]) -> dict[str, object]:
-    """Facet values and sort fields of the public objects among `keys`, by key: read from the lexical index's rows
-    in one query (as keyword search does) rather than rebuilding each document through the ORM, which was most of
-    a hybrid search's time (bench/RESULTS.md). Objects the index does not hold yet are built as before."""
+def _candidate_rows(doc_ids: Iterable[int], keys: Iterable[str]) -> tuple[dict[str, object], dict[int, str]]:
+    """Facet values and sort fields of the public objects among the index documents `doc_ids` and the objects
+    `keys`, by key, and the key of each of `doc_ids`: read from the lexical index's rows in one query (as keyword
+    search does) rather than rebuilding each document through the ORM, with the resources' publicness re-checked
+    in the same query (news and pages: one more query each when among them). Objects among `keys` that the index
+    does not hold yet are built as before."""
     from .engines.database import decode_facets
     from .models import SearchDocument
 
-    keys = set(keys)
-    if not keys:
-        return {}
-    rows = SearchDocument.objects.filter(key__in=keys).values_list(
-        "key", "kind", "object_id", "published_at", "start_date", "popularity", "facet_text"
+    doc_ids, keys = set(doc_ids), set(keys)
+    if not doc_ids and not keys:
+        return {}, {}
+    public_resource = Exists(LearningResource.objects.public().filter(pk=OuterRef("object_id")))
+    rows = (
+        SearchDocument.objects.filter(Q(pk__in=doc_ids) | Q(key__in=keys))
+        .annotate(public_resource=public_resource)
+        .values_list(
+            "pk",
+            "key",
+            "kind",
+            "object_id",
+            "published_at",
+            "start_date",
+            "popularity",
+            "facet_text",
+            "public_resource",
+        )
     )
     found: dict[str, IndexedFacets] = {}
+    key_of: dict[int, str] = {}
     by_kind: dict[str, list[int]] = {}
-    for key, kind, object_id, published_at, start_date, popularity, facet_text in rows:
+    public_resources: set[int] = set()
+    for pk, key, kind, object_id, published_at, start_date, popularity, facet_text, public in rows:
+        key_of[pk] = key
         facets: dict[str, list[tuple[str, str]]] = {}
         for facet, value, label in decode_facets(facet_text or ""):
             facets.setdefault(facet, []).append((value, label))
         found[key] = IndexedFacets(object_id, facets, published_at, start_date, popularity or 0)
         by_kind.setdefault(kind, []).append(object_id)
+        if kind == "resource" and public:
+            public_resources.add(object_id)
     public = {
-        "resource": set(
-            LearningResource.objects.public().filter(pk__in=by_kind.get("resource", [])).values_list("pk", flat=True)
-        )
-        if by_kind.get("resource")
-        else set(),
+        "resource": public_resources,
         "news": public_feed_item_ids(by_kind["news"]) if by_kind.get("news") else set(),
         "page": public_page_ids(by_kind["page"]) if by_kind.get("page") else set(),
     }
@@ -347,7 +435,12 @@ def _candidate_facets(keys: Iterable[str]) -> dict[str, object]:
     missing = keys - set(found)
     if missing:
         result.update(_documents(missing, full=False))
-    return result
+    return result, key_of
+
+
+def _candidate_facets(keys: Iterable[str]) -> dict[str, object]:
+    """`_candidate_rows` of `keys` alone."""
+    return _candidate_rows((), keys)[0]
 
 
 def _hit(document, score: float) -> SearchHit:
@@ -366,6 +459,23 @@ def _hit(document, score: float) -> SearchHit:
         published_at=document.published_at,
         start_date=document.start_date,
     )
+
+
+def _page_hits(page: list[Candidate], documents: dict[str, object]) -> list[SearchHit]:
+    """The shown page's hits, from the lexical index's rows (what keyword search shows) in one query; objects the
+    index does not hold yet (built from the database in `_candidate_rows`) are built in full. Every candidate in
+    `documents` was checked for publicness in this search."""
+    from .models import SearchDocument
+
+    indexed = [c.key for c in page if isinstance(documents.get(c.key), IndexedFacets)]
+    shown: dict[str, object] = {}
+    if indexed:
+        rows = SearchDocument.objects.filter(key__in=indexed).defer("people", "body", "content", "facet_text")
+        shown.update((row.key, row) for row in rows)
+    built = [c.key for c in page if c.key in documents and c.key not in shown]
+    if built:
+        shown.update(_documents(built))
+    return [_hit(shown[c.key], c.score) for c in page if c.key in shown]
 
 
 def _sorted(candidates: list[Candidate], documents: dict, sort: str) -> list[Candidate]:
@@ -395,7 +505,7 @@ def _sorted(candidates: list[Candidate], documents: dict, sort: str) -> list[Can
 @dataclass
 class VectorResults:
     total: int
-    hits: list[SearchHit]
+    hits: list[SearchHit]  # public: checked in this search (callers need not check again)
     facet_counts: dict[str, dict[str, tuple[int, str]]]
     similarity: float = 0.0  # the best semantic match's cosine similarity (0 when none reached MIN_SCORE)
     # Hybrid only: keywords matched more documents than its lexical ranking holds, so the total and the facet counts
@@ -403,40 +513,74 @@ class VectorResults:
     capped: bool = False
 
 
+def _candidate_sets(mode: str, request: SearchRequest, engine, selections: dict[str, dict[str, list[str]]]):
+    """Each selection's candidate set (best first), the documents of all of them (`_candidate_rows`) and the
+    evidence of the first selection's rankings (`similarity`, `capped`).
+
+    Hybrid: the query is encoded on a worker thread while the lexical rankings run; the lexical rankings are
+    document ids, resolved to keys by the one query that reads every candidate's facets."""
+    evidence: dict = {}
+    text = request.meaning_text or request.text
+    if mode != "hybrid":
+        vector = embed_query(text)
+        sets = {name: semantic_ranking(vector, selected) for name, selected in selections.items()}
+        documents, _ = _candidate_rows((), (c.key for ranked in sets.values() for c in ranked))
+        first = sets[""]
+        # The total counts every neighbour shown (at most CANDIDATES): exact.
+        evidence.update(similarity=first[0].score if first else 0.0, capped=False)
+        return sets, documents, evidence
+    pending = embed_query_soon(text)
+    counted: dict = {}
+    lexical = {
+        name: _lexical_refs(request, engine, selected, counted=counted if name == "" else None)
+        for name, selected in selections.items()
+    }
+    person = names_instructor(request.text)
+    vector = pending.result()
+    semantic = {
+        name: hybrid_semantic_ranking(vector, request, selected, person=person) for name, selected in selections.items()
+    }
+    documents, key_of = _candidate_rows(
+        (ref for refs in lexical.values() for ref, _ in refs if isinstance(ref, int)),
+        [
+            *(ref for refs in lexical.values() for ref, _ in refs if isinstance(ref, str)),
+            *(c.key for ranked in semantic.values() for c in ranked),
+        ],
+    )
+    sets = {}
+    for name, refs in lexical.items():
+        keyed = [Candidate(key_of.get(ref) if isinstance(ref, int) else ref, score) for ref, score in refs]
+        sets[name] = fuse([c for c in keyed if c.key], semantic[name])
+    first_semantic = semantic[""]
+    # The total counts the fused set: an estimate when keywords matched more documents than were ranked (the
+    # semantic list is its neighbours, counted exactly however many there are).
+    evidence.update(
+        similarity=first_semantic[0].score if first_semantic else 0.0,
+        capped=counted.get("estimated", False) or counted.get("total", 0) > len(lexical[""]),
+    )
+    return sets, documents, evidence
+
+
 def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: bool = True) -> VectorResults:
     """Semantic or hybrid search for `request` (which has words): hits of the requested page, the total and
     facet counts over the candidate set. Raises VectorSearchUnavailable when the vectors cannot be used."""
-    vector = embed_query(request.meaning_text or request.text)
     filters = {key: values for key, values in request.filters.items() if values}
     if mode == "hybrid" and engine is None:
         from .engines import get_engine
 
         engine = get_engine()
 
-    evidence: dict = {}
-
-    def ranking(selected: dict[str, list[str]], evidence=None) -> list[Candidate]:
-        if mode == "hybrid":
-            return hybrid_ranking(vector, request, engine, selected, evidence)
-        found = semantic_ranking(vector, selected)
-        if evidence is not None:
-            evidence["similarity"] = found[0].score if found else 0.0
-            evidence["capped"] = False  # the total counts every neighbour shown (at most CANDIDATES): exact
-        return found
-
     # One candidate set under every selection, and one per selected facet without that facet's selection.
-    candidate_sets = {"": ranking(filters, evidence)}
+    selections = {"": filters}
     if facets:
         for key in filters:
-            candidate_sets[key] = ranking({other: v for other, v in filters.items() if other != key})
-    documents = _candidate_facets(c.key for ranked in candidate_sets.values() for c in ranked)
+            selections[key] = {other: v for other, v in filters.items() if other != key}
+    candidate_sets, documents, evidence = _candidate_sets(mode, request, engine, selections)
 
     matching = [c for c in candidate_sets[""] if c.key in documents]
     matching = [c for c in matching if _matches(documents[c.key].facets, filters)]
     matching = _sorted(matching, documents, request.sort)
-    page = matching[request.offset : request.offset + request.limit]
-    shown = _documents(c.key for c in page)
-    hits = [_hit(shown[c.key], c.score) for c in page if c.key in shown]
+    hits = _page_hits(matching[request.offset : request.offset + request.limit], documents)
 
     counts: dict[str, dict[str, tuple[int, str]]] = {}
     if facets:

@@ -422,7 +422,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
         except VectorSearchUnavailable:
             notice = VECTORS_UNAVAILABLE if params.mode_asked or params.mode != DEFAULT_MODE else ""
         else:
-            hits = public_hits(found.hits) if found.hits else []
+            hits = found.hits  # checked for publicness by vector_search itself, in the same request
             coverage = word_coverage(hits, request)
             total = max(found.total - (len(found.hits) - len(hits)), 0)
             no_close_match = close_match_verdict(hits, found.similarity, coverage, params)

@@ -460,6 +460,14 @@ class DatabaseEngine(SearchEngine):
             total=total, hits=hits, facet_counts=facet_counts, total_capped=capped, facets_estimated=capped
         )
 
+    def ranked_ids(self, request: SearchRequest) -> tuple[list[tuple[int, float]], int, bool]:
+        """A text query's page as (document id, score), best first, without reading the documents, with the total
+        of its matches and whether that is an estimate: hybrid search's lexical ranking (search.semantic) reads the
+        few columns it needs of them together with its other candidates."""
+        with connection.cursor() as cursor:
+            page, total, _, capped = self._match(cursor, request)
+        return page, total, capped
+
     # A text query. Its matches are every document the query's words select by the postings' rule (a stem of a
     # typed word, a typo fix or a one-word synonym; PHRASE_SHARE of a synonym phrase's stems: see
     # `postings.candidates`): the total, the facet counts and the date and popularity sorts cover all of them, in

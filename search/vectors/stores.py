@@ -95,7 +95,10 @@ class VectorStore(ABC):
         *,
         limit: int = 10,
         filters: Mapping[str, Any] | None = None,
-    ) -> list[Hit]: ...
+        with_payload: bool = True,
+    ) -> list[Hit]:
+        """The `limit` points nearest to `vector` among those matching `filters`, best first; with
+        `with_payload=False` the hits' payloads are empty (cheaper when the point id is all the caller needs)."""
 
     @abstractmethod
     def count(self, name: str, filters: Mapping[str, Any] | None = None) -> int: ...
@@ -281,13 +284,16 @@ class EdgeVectorStore(VectorStore):
         shard.update(UpdateOperation.set_payload_by_filter(self._filter(filters), _payload(payload)))
         shard.flush()
 
-    def search(self, name, vector, *, limit=10, filters=None):
+    def search(self, name, vector, *, limit=10, filters=None, with_payload=True):
         from qdrant_edge import Query, QueryRequest
 
         shard = self._shard(name)
         points = shard.query(
             QueryRequest(
-                query=Query.Nearest(_as_list(vector)), limit=limit, filter=self._filter(filters), with_payload=True
+                query=Query.Nearest(_as_list(vector)),
+                limit=limit,
+                filter=self._filter(filters),
+                with_payload=with_payload,
             )
         )
         return [Hit(id=p.id, score=float(p.score), payload=dict(p.payload or {})) for p in points]
@@ -682,8 +688,8 @@ class EmbeddedVectorStore(VectorStore):
             raise VectorStoreError(f"the vector replica of {name!r} is catching up with the database; try again soon")
         return self._synced(name)
 
-    def search(self, name, vector, *, limit=10, filters=None):
-        return self._reader(name).search(name, vector, limit=limit, filters=filters)
+    def search(self, name, vector, *, limit=10, filters=None, with_payload=True):
+        return self._reader(name).search(name, vector, limit=limit, filters=filters, with_payload=with_payload)
 
     def count(self, name, filters=None):
         if self.dimensions(name) is None:
@@ -822,7 +828,7 @@ class QdrantServerStore(VectorStore):
             wait=True,
         )
 
-    def search(self, name, vector, *, limit=10, filters=None):
+    def search(self, name, vector, *, limit=10, filters=None, with_payload=True):
         response = self._call(
             "query",
             self.client.query_points,
@@ -830,7 +836,7 @@ class QdrantServerStore(VectorStore):
             query=_as_list(vector),
             limit=limit,
             query_filter=self._filter(filters),
-            with_payload=True,
+            with_payload=with_payload,
         )
         return [Hit(id=p.id, score=float(p.score), payload=dict(p.payload or {})) for p in response.points]
 
