@@ -326,7 +326,9 @@ def hybrid_ranking(vector, request: SearchRequest, engine, filters: dict[str, li
     """The lexical ranking (all kinds) and the semantic one (resources) fused by reciprocal rank fusion over
     document keys: a resource scores from both rankings, a news item or page from the lexical one only.
     (`vector_search` does the same for all its candidate sets at once, with fewer queries, and counts them.)"""
-    semantic = hybrid_semantic_ranking(vector, request, filters, person=names_instructor(request.text))
+    semantic = hybrid_semantic_ranking(vector, request, filters, person=False)
+    if names_instructor(request.text):
+        semantic = []  # a person's name means that person: keyword matches only (search.names)
     return fuse(lexical_ranking(request, engine, filters), semantic)
 
 
