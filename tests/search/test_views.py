@@ -105,10 +105,20 @@ def test_query_counts_are_bounded(client, db, reindex, rows, django_assert_max_n
     CourseFactory.create_batch(rows, topics=[topic], description="<p>Waves and physics.</p>")
     reindex()
     client.get("/")  # Wagtail creates the site's settings row on the first request ever
+    # Keywords (hybrid's limits: test_query_limits.py).
+    page = {"q": "physics waves", "topic": "physics", "page_size": "100", "mode": "lexical"}
     with django_assert_max_num_queries(13):  # 9 for the search, 1 for editors' picks, 3 for site and navigation
-        assert client.get("/search/", {"q": "physics waves", "topic": "physics", "page_size": "100"}).status_code == 200
+        assert client.get("/search/", page).status_code == 200
     with django_assert_max_num_queries(12):
-        assert client.get("/api/v1/search/", {"q": "physics", "level": "introductory"}).status_code == 200
+        assert (
+            client.get("/api/v1/search/", {"q": "physics", "level": "introductory", "mode": "lexical"}).status_code
+            == 200
+        )
+    # The default mode (hybrid) with no vectors embedded: its keyword ranking, the failed vector search, then the
+    # keyword search it falls back to; still bounded.
+    with django_assert_max_num_queries(23):
+        response = client.get("/search/", {**page, "mode": ""})
+    assert response.status_code == 200 and response.context["result"].mode_used == "lexical"
     with django_assert_max_num_queries(4):
         assert client.get("/api/v1/search/suggest/", {"q": "phys"}).status_code == 200
 
