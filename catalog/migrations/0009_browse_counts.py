@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0008_learner_lists"),
-        ("cms", "0008_roles"),
     ]
 
     operations = [
