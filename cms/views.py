@@ -139,7 +139,10 @@ def _prime_route(request, path):
 
     if not usable(request) or generation(request) is None:
         return
-    SiteSettings.for_request(request)  # the site (and the settings every page shows) from the cache
+    try:
+        SiteSettings.for_request(request)  # the site (and the settings every page shows) from the cache
+    except SiteSettings.DoesNotExist:
+        return  # no site for this request (none configured yet): Wagtail's `serve` answers 404
     site = Site.find_for_request(request)
     if site is None:
         return

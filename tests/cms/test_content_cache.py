@@ -186,3 +186,12 @@ def test_off_keeps_nothing(rf, settings, demo_home):
     assert content_cache.generation(rf.get("/")) is None
     assert content_cache.get_or_compute(rf.get("/"), "x", (), lambda: "one") == "one"
     assert content_cache.get_or_compute(rf.get("/"), "x", (), lambda: "two") == "two"
+
+
+def test_a_request_no_site_answers_is_a_404_not_an_error(client, content_cache_on, home):
+    """Before any site exists (a flushed database, a first start): Wagtail's 404, as with the cache off."""
+    from wagtail.models import Site
+
+    Site.objects.all().delete()
+    assert client.get("/").status_code == 404
+    assert client.get("/about/").status_code == 404
