@@ -502,24 +502,10 @@ class DatabaseEngine(SearchEngine):
         selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
         rows = self._fetch_candidates(cursor, ranks)
         matching = self._filter_and_count(rows, selected, False)[0]
-        if len(ranks) >= postings.MAX_CANDIDATES and selected and len(matching) < request.offset + request.limit:
-            # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
-            # matches that hold them too, so that they rank at the top as they would unfiltered.
-            filters = {facet: sorted(values) for facet, values in selected.items()}
-            sql, params = postings.candidates(
-                cursor,
-                request.all_terms,
-                filters=filters,
-                weights=request.term_weights,
-                phrases=request.phrases,
-                documents=documents,
-            )
-            cursor.execute(sql, params)
-            more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
-            if more:
-                ranks.update(more)
-                rows += self._fetch_candidates(cursor, more)
-                matching = self._filter_and_count(rows, selected, False)[0]
+        short = len(ranks) >= postings.MAX_CANDIDATES and selected and len(matching) < request.offset + request.limit
+        # The filtered read ranks a rare selection's matches at the top, as they would rank unfiltered.
+        if short and self._add_filtered_candidates(cursor, request, selected, documents, ranks, rows):
+            matching = self._filter_and_count(rows, selected, False)[0]
         sort_rows(matching, "relevance")
         head = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
         if not request.count and not request.facets and request.offset + request.limit <= len(matching):
@@ -539,6 +525,25 @@ class DatabaseEngine(SearchEngine):
         )
         return head + tail, len(matching) + rest, facet_counts, False
 
+    def _add_filtered_candidates(self, cursor, request, selected, documents, ranks: dict, rows: list) -> bool:
+        """The best matches overall hold too few with the selected values (a rare offeror, say): read the best
+        matches that hold them too, adding them to `ranks` and `rows`. True when any were added."""
+        filters = {facet: sorted(values) for facet, values in selected.items()}
+        sql, params = postings.candidates(
+            cursor,
+            request.all_terms,
+            filters=filters,
+            weights=request.term_weights,
+            phrases=request.phrases,
+            documents=documents,
+        )
+        cursor.execute(sql, params)
+        more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
+        if more:
+            ranks.update(more)
+            rows += self._fetch_candidates(cursor, more)
+        return bool(more)
+
     def _match_candidates(self, cursor, request: SearchRequest, documents=None):
         """A text query filtered, sorted and counted over its bounded candidates only, in Python: exact when they
         are all of its matches, else (a query too common to count: EXACT_COUNT_LIMIT) estimates, said with
@@ -554,24 +559,9 @@ class DatabaseEngine(SearchEngine):
         selected = {facet: set(chosen) for facet, chosen in request.filters.items() if chosen}
         rows = self._fetch_candidates(cursor, ranks)
         matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
-        if capped and selected and len(matching) < request.offset + request.limit:
-            # The best matches overall hold too few with the selected values (a rare offeror, say): read the best
-            # matches that hold them too.
-            filters = {facet: sorted(values) for facet, values in selected.items()}
-            sql, params = postings.candidates(
-                cursor,
-                request.all_terms,
-                filters=filters,
-                weights=request.term_weights,
-                phrases=request.phrases,
-                documents=documents,
-            )
-            cursor.execute(sql, params)
-            more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
-            if more:
-                ranks.update(more)
-                rows += self._fetch_candidates(cursor, more)
-                matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
+        short = capped and selected and len(matching) < request.offset + request.limit
+        if short and self._add_filtered_candidates(cursor, request, selected, documents, ranks, rows):
+            matching, counts, labels = self._filter_and_count(rows, selected, request.facets)
         facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
         for (facet, value), count in counts.items():
             facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
