@@ -245,7 +245,8 @@ def table(pairs, samples, queries_l, queries_b, label: str, uncached_l=None) -> 
         ours, theirs = samples[pair]["learnhub"], samples[pair]["bakery"]
         rps_l, rps_b = median(ours, "rps"), median(theirs, "rps")
         ratio = f"**{rps_l / rps_b:.1f}×**" if theirs else "—"
-        errors = sum(v["errors"] for v in ours + theirs)
+        errors = {"Learnhub": sum(v["errors"] for v in ours), "bakerydemo": sum(v["errors"] for v in theirs)}
+        errors_note = ", ".join(f"{count} on {side}" for side, count in errors.items() if count)
         lines.append(
             f"| `{pair[0]}` | {rps_l:.0f} | {median(ours, 'p50_ms'):.1f} / {median(ours, 'p95_ms'):.1f} | "
             f"{queries_l.get(pair[0], {}).get('queries', '—')}"
@@ -257,7 +258,7 @@ def table(pairs, samples, queries_l, queries_b, label: str, uncached_l=None) -> 
                 if pair[1]
                 else "— | | | | |"
             )
-            + (f" ({errors} errors)" if errors else "")
+            + (f" (wrk errors: {errors_note})" if errors_note else "")
         )
     return lines
 

@@ -1,21 +1,27 @@
 """The headless API: Wagtail API v2 (pages, images, documents) and the catalogue REST API (/api/v1/)."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import ForeignKey, ManyToManyField, Prefetch, prefetch_related_objects
+from django.db.models.manager import BaseManager
 from django.http import Http404
 from django.urls import include, path
 
 from wagtail.api.v2.router import WagtailAPIRouter
-from wagtail.api.v2.serializers import TagsField
+from wagtail.api.v2.serializers import PageSerializer, TagsField
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.serializers import DocumentSerializer as WagtailDocumentSerializer
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images import get_image_model
 from wagtail.images.api.v2.serializers import ImageSerializer as WagtailImageSerializer
 from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Page
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.response import Response
+from rest_framework.serializers import ListSerializer
 
+from cms import content_cache
 from cms.accounts.api import MeAPIView
 from cms.caching import PublicCacheMixin
 from cms.pages_api_schema import pages_api_schema
@@ -26,10 +32,85 @@ def rest_api_endpoints_only(endpoints):
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
 
+def listing_prefetches(model) -> list:
+    """What a listing of `model` pages loads in bulk before serialising them: each image field's image with its
+    renditions, and each many-to-many field (topics). Nothing for plain `Page` listings."""
+    if model is Page:
+        return []
+    image_model = get_image_model()
+    prefetches = []
+    for field in model._meta.get_fields():
+        if isinstance(field, ForeignKey) and field.related_model is image_model:
+            prefetches.append(Prefetch(field.name, queryset=image_model.objects.prefetch_renditions()))
+        elif isinstance(field, ManyToManyField) and not field.auto_created:
+            prefetches.append(field.name)
+    return prefetches
+
+
+class CachedPageSerializer(PageSerializer):
+    """A page's API representation, kept in the content cache (`cms.content_cache`) under the content generation:
+    a listing of pages whose bodies compute their content (resource queries, latest news, topics) costs its
+    listing queries only, once each page has been serialised (issue 15: at most 8 queries per API list).
+
+    The representation depends on the page, the fields asked for (the serializer class and the `fields`
+    parameter, which also shapes nested objects), the view (listing or detail), the rich text format and the
+    request's scheme and host (absolute URLs): all are in the key. It never depends on the visitor: the pages
+    endpoint serves live public pages only, whoever asks. Any content change (publish, unpublish, move, an import,
+    an edit) starts a new generation. The preview endpoint does not use this class."""
+
+    def _parts(self, request, instance):
+        view = self.context.get("view")
+        return (
+            instance._meta.label,
+            instance.pk,
+            tuple(self.Meta.fields),
+            tuple(getattr(self.Meta, "meta_fields", ())),
+            request.GET.get("fields", ""),
+            str(self.context.get("_wagtail_rich_text_format", "")),
+            getattr(view, "action", ""),
+            request.build_absolute_uri("/"),
+        )
+
+    def kept(self, instance):
+        """The kept representation of `instance`, or None."""
+        request = self.context.get("request")
+        return None if request is None else content_cache.peek(request, "api-page", self._parts(request, instance))
+
+    def to_representation(self, instance):
+        request = self.context.get("request")
+        if request is None:
+            return super().to_representation(instance)
+        return content_cache.get_or_compute(
+            request,
+            "api-page",
+            self._parts(request, instance),
+            lambda: super(CachedPageSerializer, self).to_representation(instance),
+        )
+
+
+class CachedPageListSerializer(ListSerializer):
+    """A listing's pages: the kept representations as they are; the others serialised after loading their images
+    and many-to-many fields in bulk (`listing_prefetches`), so a listing costs the same few queries whether none,
+    some or all of its pages were kept."""
+
+    def to_representation(self, data):
+        pages = list(data.all() if isinstance(data, BaseManager) else data)
+        kept = [self.child.kept(page) for page in pages]
+        missing = [page for page, value in zip(pages, kept, strict=True) if value is None]
+        if missing:
+            prefetch_related_objects(missing, *listing_prefetches(self.child.Meta.model))
+        return [
+            self.child.to_representation(page) if value is None else value
+            for page, value in zip(pages, kept, strict=True)
+        ]
+
+
 class PagesAPI(PublicCacheMixin, PagesAPIViewSet):
-    """Wagtail's pages endpoint; a page's streams and images load in bulk (see BasePage.prefetch_content), and a
-    listing's locales, images (with renditions) and many-to-many fields (topics) in one query each, whatever the
-    number of pages."""
+    """Wagtail's pages endpoint. A listing serialises through `CachedPageListSerializer` (kept representations;
+    the rest with their images and topics loaded in bulk), a page's streams and images load in bulk (see
+    BasePage.prefetch_content)."""
+
+    base_serializer_class = CachedPageSerializer
 
     def get_base_queryset(self):
         # Wagtail builds it (reading the view restrictions) for the listing, the count and the filters alike: once.
@@ -38,23 +119,13 @@ class PagesAPI(PublicCacheMixin, PagesAPIViewSet):
         return self._base_queryset
 
     def get_queryset(self):
-        from django.db.models import ForeignKey, ManyToManyField, Prefetch
+        return super().get_queryset().select_related("locale")
 
-        from wagtail.images import get_image_model
-        from wagtail.models import Page
-
-        queryset = super().get_queryset().select_related("locale")
-        model = queryset.model
-        if model is Page:
-            return queryset
-        image_model = get_image_model()
-        prefetches = []
-        for field in model._meta.get_fields():
-            if isinstance(field, ForeignKey) and field.related_model is image_model:
-                prefetches.append(Prefetch(field.name, queryset=image_model.objects.prefetch_renditions()))
-            elif isinstance(field, ManyToManyField) and not field.auto_created:
-                prefetches.append(field.name)
-        return queryset.prefetch_related(*prefetches)
+    def get_serializer_class(self):
+        serializer_class = super().get_serializer_class()
+        # Wagtail generates the class (and its Meta) per model and field set; its listings are lists of it.
+        serializer_class.Meta.list_serializer_class = CachedPageListSerializer
+        return serializer_class
 
     def get_object(self):
         page = super().get_object()

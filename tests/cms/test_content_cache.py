@@ -195,3 +195,80 @@ def test_a_request_no_site_answers_is_a_404_not_an_error(client, content_cache_o
     Site.objects.all().delete()
     assert client.get("/").status_code == 404
     assert client.get("/about/").status_code == 404
+
+
+# The pages API (Wagtail API v2): each page's representation is kept (cms.api.CachedPageSerializer).
+
+API_LIST_MAX = 8  # issue 15: every API list, whatever the catalogue's size
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_api_lists_of_pages_with_computed_blocks_run_at_most_8_queries(
+    client, content_cache_on, demo_home, stored_embed, rows, django_assert_max_num_queries
+):
+    from tests.cms.factories import ImageFactory, LandingPageFactory, every_block_body
+
+    made = make_catalogue(rows)
+    image = ImageFactory()
+    for n in range(3):
+        body = every_block_body(resources=made["resources"][:5], programs=made["programs"][:1], image=image)
+        LandingPageFactory(parent=demo_home, slug=f"landing-{n}", body=body, hero_image=image, listing_image=image)
+        ProgramPageFactory(parent=demo_home, slug=f"program-{n}", program=made["programs"][0])
+    urls = [
+        "/api/v2/pages/?type=cms.LandingPage&fields=*",
+        "/api/v2/pages/?type=cms.HomePage&fields=*",
+        "/api/v2/pages/?type=cms.ProgramPage&fields=*",
+        "/api/v2/pages/?type=cms.LandingPage&fields=_,body",
+        "/api/v2/pages/?fields=*&limit=50",
+    ]
+    for url in urls:
+        first = client.get(url)
+        assert first.status_code == 200, url
+        with django_assert_max_num_queries(API_LIST_MAX):
+            response = client.get(url)
+        assert response.json() == first.json(), url
+    landing = client.get("/api/v2/pages/?type=cms.LandingPage&fields=body").json()["items"]
+    assert len(landing) == 3 and all(item["body"] for item in landing)
+
+
+def test_api_page_representations_follow_publishes_imports_and_the_fields_asked_for(
+    client, content_cache_on, home, django_capture_on_commit_callbacks
+):
+    from tests.cms.factories import LandingPageFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_resources("demo_src", [loaded_record("c1", title="Before the edit")])
+    from catalog.models import LearningResource
+    from tests.cms.factories import block, item
+
+    resource = LearningResource.objects.get(source="demo_src", source_id="c1")
+    body = [
+        block(
+            "resource_list",
+            {"heading": "Picked", "introduction": "", "resources": [item(resource.pk)], "layout": "cards"},
+        )
+    ]
+    page = LandingPageFactory(parent=home, slug="api-cached", title="First title", body=body)
+    url = "/api/v2/pages/?type=cms.LandingPage&fields=body"
+
+    def titles():
+        items = client.get(url).json()["items"]
+        return [item["title"] for item in items], str([item["body"] for item in items])
+
+    assert titles()[0] == ["First title"] and "Before the edit" in titles()[1]
+    # A narrower `fields` is another representation, not the kept one.
+    narrow = client.get("/api/v2/pages/?type=cms.LandingPage&fields=-body").json()["items"][0]
+    assert "body" not in narrow
+
+    page.title = "Second title"
+    page.save_revision().publish()
+    assert titles()[0] == ["Second title"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_resources("demo_src", [loaded_record("c1", title="After the edit")])
+    _, bodies = titles()
+    assert "After the edit" in bodies and "Before the edit" not in bodies
+
+    page.unpublish()
+    assert titles()[0] == []
+    assert client.get(f"/api/v2/pages/{page.pk}/").status_code == 404
