@@ -129,7 +129,8 @@ class ImportWebhookView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [RawBodyParser]
-    throttle_classes: list = []
+    # Per sending address, before the signature is checked (cms.accounts.throttling: API_THROTTLE_WEBHOOK).
+    throttle_scope = "webhook"
 
     @extend_schema(
         operation_id="import_webhook",
@@ -146,7 +147,7 @@ class ImportWebhookView(APIView):
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter("document", str, OpenApiParameter.QUERY, description="Name of an uploaded document."),
         ],
-        responses={202: _accepted, 400: _error, 401: _error, 404: _error},
+        responses={202: _accepted, 400: _error, 401: _error, 404: _error, 429: _error},
         examples=[OpenApiExample("URL", value={"snapshot_url": "https://example.org/courses.json"}, request_only=True)],
         tags=["imports"],
     )

@@ -175,6 +175,7 @@ class SuggestAPIView(APIView):
     """Autocomplete for the search box."""
 
     authentication_classes = []
+    throttle_scope = "suggest"  # cms.accounts.throttling: API_THROTTLE_SUGGEST_*
 
     @extend_schema(
         operation_id="search_suggest",

@@ -696,7 +696,8 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "cms.accounts.api_auth.ApiKeyAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
-# Views opt in with `throttle_scope = "search"` or `"write"` (rates below); other views are not throttled.
+# Views opt in with `throttle_scope = "search"`, `"write"`, `"suggest"` or `"webhook"` (rates below); other views are
+# not throttled.
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["cms.accounts.throttling.CallerThrottle"]
 # Empty: the `jwks_uri` and `issuer` of OIDC_ENDPOINT's discovery document (/.well-known/openid-configuration).
 OIDC_JWKS_URL = env.str("OIDC_JWKS_URL", default="")
@@ -732,6 +733,15 @@ API_THROTTLE_RATES = {
     "write.anon": _rate("API_THROTTLE_WRITE_ANON", "20/min"),
     "write.user": _rate("API_THROTTLE_WRITE_USER", "60/min"),
     "write.key": _rate("API_THROTTLE_WRITE_KEY", "300/min"),
+    # Autocomplete asks once per keystroke (its answers are publicly cached, so a CDN absorbs repeats).
+    "suggest.anon": _rate("API_THROTTLE_SUGGEST_ANON", "300/min"),
+    "suggest.user": _rate("API_THROTTLE_SUGGEST_USER", "600/min"),
+    "suggest.key": _rate("API_THROTTLE_SUGGEST_KEY", "3000/min"),
+    # Import webhooks, counted per sending address before the signature is checked (a flood of unsigned posts
+    # costs a cache increment each, not an HMAC and a database read).
+    "webhook.anon": _rate("API_THROTTLE_WEBHOOK", "60/min"),
+    "webhook.user": _rate("API_THROTTLE_WEBHOOK", "60/min"),
+    "webhook.key": _rate("API_THROTTLE_WEBHOOK", "60/min"),
 }
 # --- end API authentication and throttling ----------------------------------------------------------------------
 # Public responses may be cached by a CDN for this long, then served stale while revalidating.

@@ -199,3 +199,24 @@ def test_write_scope_counts_writes_only_and_unscoped_views_are_not_throttled(thr
 def test_the_catalogue_api_is_not_throttled(client, throttled, db):
     throttled.API_THROTTLE_RATES = dict.fromkeys(RATES, "1/min")
     assert all(client.get("/api/v1/resources/").status_code == 200 for _ in range(3))
+
+
+def test_autocomplete_is_throttled_per_address_in_its_own_scope(client, throttled, db, settings):
+    settings.API_THROTTLE_RATES = {**RATES, "suggest.anon": "3/min", "suggest.user": "6/min", "suggest.key": "9/min"}
+    suggest = "/api/v1/search/suggest/?q=pyth"
+    assert all(client.get(suggest).status_code == 200 for _ in range(3))
+    _assert_throttled(client.get(suggest), "too many suggest requests from this client address: at most 3/min")
+    # Searching is counted apart from autocompleting.
+    assert _search(client).status_code == 200
+    assert client.get(suggest, REMOTE_ADDR="10.9.9.9").status_code == 200
+
+
+def test_import_webhooks_are_throttled_per_sender_before_the_signature_is_checked(client, throttled, db, settings):
+    settings.API_THROTTLE_RATES = {**RATES, "webhook.anon": "2/min", "webhook.user": "2/min", "webhook.key": "2/min"}
+    url = "/api/v1/webhooks/import/nosuchsource/"
+    # Unsigned posts are refused on their own merits (here: the unknown source) while under the rate...
+    assert [client.post(url, data=b"{}", content_type="application/json").status_code for _ in range(2)] == [404, 404]
+    # ...and then refused by the throttle, without being looked at.
+    response = client.post(url, data=b"{}", content_type="application/json")
+    _assert_throttled(response, "too many webhook requests from this client address: at most 2/min")
+    assert client.post(url, data=b"{}", content_type="application/json", REMOTE_ADDR="10.7.7.7").status_code == 404
