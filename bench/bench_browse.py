@@ -158,6 +158,15 @@ def build_size(factory, rng, documents: list, size: int) -> float:
     return time.perf_counter() - started
 
 
+def signature_rows() -> int | str:
+    """How many rows the empty-query search page counts over (search.models.SearchFacetSignature), if it has them."""
+    try:
+        from search.models import SearchFacetSignature
+    except ImportError:
+        return "no"
+    return SearchFacetSignature.objects.count()
+
+
 def report(urls: list[str], sizes: list[int], results: dict, queries: dict) -> None:
     for size in sizes:
         print(f"\n  {size} resources")
@@ -204,7 +213,11 @@ def interleave(sizes: list[int], repeat: int) -> None:
             wrapper = connections.create_connection("default")
             wrapper.settings_dict = {**connection.settings_dict, "NAME": str(path)}
             wrappers[size] = wrapper
-            print(f"  {size} resources built+indexed in {build:.0f}s, copied to {path}", flush=True)
+            print(
+                f"  {size} resources built+indexed in {build:.0f}s, copied to {path}; "
+                f"{signature_rows()} facet signatures in the search index",
+                flush=True,
+            )
         client = Client()
         results = {size: {url: [] for url in urls} for size in sizes}
         queries = {}
