@@ -689,9 +689,9 @@ class DatabaseEngine(SearchEngine):
     # A browse (no text): the whole catalogue, filtered, sorted and counted in SQL.
 
     def _browse(self, cursor, request: SearchRequest):
-        """Browsing counts facets over the whole catalogue (~1 s at 100k documents), so its pages are cached for
-        SEARCH_BROWSE_CACHE_SECONDS and forgotten on every index write (see `index_changed`). Hits are re-checked
-        for publicness by the search service after the engine, cached or not."""
+        """A browse page (see `_browse_uncached`), cached for SEARCH_BROWSE_CACHE_SECONDS and forgotten on every
+        index write (see `index_changed`). Hits are re-checked for publicness by the search service after the
+        engine, cached or not."""
         seconds = settings.SEARCH_BROWSE_CACHE_SECONDS
         if not seconds:
             return self._browse_uncached(cursor, request)
