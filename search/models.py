@@ -51,6 +51,7 @@ class SearchDocument(models.Model):
             # The empty-query search page's relevance order (boost, then id), read in order by
             # DatabaseEngine._browse_page.
             models.Index(fields=["-boost", "id"], name="search_doc_boost"),
+            models.Index(fields=["ended_at"], name="search_doc_ended"),
         ]
 
     def __str__(self):

@@ -271,22 +271,25 @@ def signature_counts(
 # that an index reads each stream in ORDER_BY's order (within a decay stream the score is the boost times a
 # constant). The first offset + limit documents of every stream hold the page whatever the offset; ordered again by
 # ORDER_BY, they give it (`DatabaseEngine._browse_page`). Parameters: "cutoff" (decay_cutoff), "now".
-_FRESH, _DECAYED = "(d.ended_at IS NULL OR d.ended_at >= %s)", "d.ended_at < %s"
+# The decayed streams first ask (once, through search_doc_ended) whether any document is decayed: without that, an
+# index with none would be walked to its end looking for them.
+_FRESH = "(d.ended_at IS NULL OR d.ended_at >= %s)"
+_DECAYED = f"d.ended_at < %s AND EXISTS (SELECT 1 FROM {DOC_TABLE} e WHERE e.ended_at < %s)"
 BROWSE_STREAMS = {
-    "relevance": ((_FRESH, ["cutoff"], "d.boost DESC, d.id"), (_DECAYED, ["cutoff"], "d.boost DESC, d.id")),
+    "relevance": ((_FRESH, ["cutoff"], "d.boost DESC, d.id"), (_DECAYED, ["cutoff", "cutoff"], "d.boost DESC, d.id")),
     "newest": (
         ("d.published_at IS NOT NULL", [], "d.published_at DESC, d.id DESC"),
         ("d.published_at IS NULL", [], "d.id DESC"),
     ),
     "popularity": (
         (_FRESH, ["cutoff"], "d.popularity DESC, d.boost DESC, d.id"),
-        (_DECAYED, ["cutoff"], "d.popularity DESC, d.boost DESC, d.id"),
+        (_DECAYED, ["cutoff", "cutoff"], "d.popularity DESC, d.boost DESC, d.id"),
     ),
     "start_date": (
         ("d.start_date >= %s", ["now"], "d.start_date, score DESC, d.id"),
         ("d.start_date < %s", ["now"], "d.start_date DESC, score DESC, d.id"),
         (f"d.start_date IS NULL AND {_FRESH}", ["cutoff"], "d.boost DESC, d.id"),
-        (f"d.start_date IS NULL AND {_DECAYED}", ["cutoff"], "d.boost DESC, d.id"),
+        (f"d.start_date IS NULL AND {_DECAYED}", ["cutoff", "cutoff"], "d.boost DESC, d.id"),
     ),
 }
 

@@ -39,5 +39,9 @@ class Migration(migrations.Migration):
             model_name='searchdocument',
             index=models.Index(fields=['-boost', 'id'], name='search_doc_boost'),
         ),
+        migrations.AddIndex(
+            model_name="searchdocument",
+            index=models.Index(fields=["ended_at"], name="search_doc_ended"),
+        ),
         migrations.RunPython(count_existing, migrations.RunPython.noop),
     ]
