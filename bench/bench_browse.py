@@ -14,13 +14,21 @@ The catalogue version is bumped before every request (as an import batch would),
 Prints p50/p95 per URL and over all browse URLs at each size, the ratio, and the SQL queries of each URL; with
 the precomputed counts (catalog.browse_counts) also the time of their rebuild and the browse URLs' p50/p95 while a
 rebuild is pending (counted over the resources themselves).
+
+    .venv/bin/python bench/bench_browse.py --interleave [--sizes 10000,100000] [--repeat 5]
+
+`--interleave` (SQLite): the scratch database is a file; after each size it is copied (SQLite's backup API), and
+the measurement alternates every request between the copies, so both sizes are timed under the same machine load
+(on a shared machine the load can change several-fold between two sequential passes).
 """
 
 import argparse
 import os
 import random
+import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -132,12 +140,119 @@ def query_counts(client, urls: list[str]) -> dict[str, int]:
     return counts
 
 
+def build_size(factory, rng, documents: list, size: int) -> float:
+    """Grow the catalogue to `size` rows and rebuild the index; returns the seconds it took."""
+    from django.db import connection
+
+    from catalog.models import LearningResource
+    from search.engines import get_engine
+
+    started = time.perf_counter()
+    last_pk = LearningResource.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    documents += factory.make(size - factory.count)
+    hide_some(rng, last_pk)
+    get_engine("database").rebuild(iter(documents))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    bump_version()
+    return time.perf_counter() - started
+
+
+def signature_rows() -> int | str:
+    """How many rows the empty-query search page counts over (search.models.SearchFacetSignature), if it has them."""
+    try:
+        from search.models import SearchFacetSignature
+    except ImportError:
+        return "no"
+    return SearchFacetSignature.objects.count()
+
+
+def report(urls: list[str], sizes: list[int], results: dict, queries: dict) -> None:
+    for size in sizes:
+        print(f"\n  {size} resources")
+        for url in urls:
+            p50, p95 = p50_p95(results[size][url])
+            print(f"    {url:<55} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {queries[size][url]:>2} queries", flush=True)
+        browse = [t for url in urls if url.startswith("/catalog/") for t in results[size][url]]
+        p50, p95 = p50_p95(browse)
+        print(f"    {'all browse URLs':<55} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms", flush=True)
+    first, last = sizes[0], sizes[-1]
+    print(f"\n  ratio {last} / {first} (target <= 1.5x):")
+    for url in urls:
+        a, b = p50_p95(results[first][url]), p50_p95(results[last][url])
+        print(f"    {url:<55} p50 {b[0] / a[0]:5.2f}x  p95 {b[1] / a[1]:5.2f}x")
+    a = p50_p95([t for url in urls if url.startswith("/catalog/") for t in results[first][url]])
+    b = p50_p95([t for url in urls if url.startswith("/catalog/") for t in results[last][url]])
+    print(f"    {'all browse URLs':<55} p50 {b[0] / a[0]:5.2f}x  p95 {b[1] / a[1]:5.2f}x")
+
+
+def interleave(sizes: list[int], repeat: int) -> None:
+    """Build every size into its own SQLite file, then time each URL on each size in turn, request by request."""
+    from django.conf import settings
+    from django.db import connections
+    from django.test import Client
+
+    folder, wrappers = Path(tempfile.mkdtemp(prefix="bench-browse-")), {}
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(folder / "largest.sqlite3")
+    _, old_name = setup_scratch_database()
+    connection = connections["default"]  # the wrapper itself (django.db.connection is a proxy to the current one)
+    if connection.vendor != "sqlite":
+        raise SystemExit("--interleave is for SQLite")
+    try:
+        settings.PAGE_CACHE_SECONDS = 0
+        settings.SEARCH_BROWSE_CACHE_SECONDS = 0
+        settings.ALLOWED_HOSTS = ["*"]
+        factory, rng, documents = RowFactory(), random.Random(11), []
+        urls = [url.format(topic=factory.topics[0].slug) for url in BROWSE_URLS] + SEARCH_URLS
+        for size in sizes:
+            build = build_size(factory, rng, documents, size)
+            path = folder / f"{size}.sqlite3"
+            connection.ensure_connection()
+            with sqlite3.connect(path) as copy:
+                connection.connection.backup(copy)
+            wrapper = connections.create_connection("default")
+            wrapper.settings_dict = {**connection.settings_dict, "NAME": str(path)}
+            wrappers[size] = wrapper
+            print(
+                f"  {size} resources built+indexed in {build:.0f}s, copied to {path}; "
+                f"{signature_rows()} facet signatures in the search index",
+                flush=True,
+            )
+        client = Client()
+        results = {size: {url: [] for url in urls} for size in sizes}
+        queries = {}
+        for size in sizes:  # warm-up (templates, lookups, each connection's page cache) and query counts
+            connections["default"] = wrappers[size]
+            measure(client, urls, 1)
+            queries[size] = query_counts(client, urls)
+        print(f"  measuring {len(urls)} URLs x {repeat} x {len(sizes)} sizes, alternating sizes request by request")
+        for _ in range(repeat):
+            for url in urls:
+                for size in sizes:
+                    connections["default"] = wrappers[size]
+                    timings = measure(client, [url], 1)
+                    results[size][url] += timings[url]
+        report(urls, sizes, results, queries)
+    finally:
+        for wrapper in wrappers.values():
+            wrapper.close()
+        connections["default"] = connection
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        for path in folder.glob("*.sqlite3"):
+            path.unlink()
+        folder.rmdir()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000", help="catalogue sizes (default 10000,100000)")
     parser.add_argument("--repeat", type=int, default=5, help="requests per URL per size")
+    parser.add_argument("--interleave", action="store_true", help="alternate sizes request by request (SQLite)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    if args.interleave:
+        interleave(sizes, args.repeat)
+        return
     connection, old_name = setup_scratch_database()
     try:
         from django.conf import settings

@@ -48,6 +48,10 @@ class SearchDocument(models.Model):
             models.Index(fields=["popularity"], name="search_doc_popularity"),
             models.Index(fields=["published_at"], name="search_doc_published"),
             models.Index(fields=["start_date"], name="search_doc_start"),
+            # The empty-query search page's relevance order (boost, then id), read in order by
+            # DatabaseEngine._browse_page.
+            models.Index(fields=["-boost", "id"], name="search_doc_boost"),
+            models.Index(fields=["ended_at"], name="search_doc_ended"),
         ]
 
     def __str__(self):
@@ -70,6 +74,22 @@ class SearchFacetValue(models.Model):
 
     def __str__(self):
         return f"{self.facet}={self.value}"
+
+
+class SearchFacetSignature(models.Model):
+    """How many indexed documents hold exactly one set of facet values (their `facet_text`).
+
+    The empty-query search page counts its facets and its total over these rows: their number follows the
+    variety of the index (types × topics × offerors × ...), not its size. Every index write adjusts them in its
+    own transaction (search.engines.database.count_signatures), so they are exact at every moment.
+    """
+
+    digest = models.CharField(max_length=64, unique=True, help_text="sha256 of facet_text.")
+    facet_text = models.TextField(blank=True)
+    documents = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.documents} × {self.facet_text[:60]!r}"
 
 
 class SearchPosting(models.Model):

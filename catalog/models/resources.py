@@ -279,11 +279,18 @@ class LearningResource(models.Model):
             # The embedding job reads "changed since": its cost follows the changes, not the catalogue.
             models.Index(fields=["updated_at"], name="catalog_res_updated"),
             # The browse page's sorts (catalog.views.browse.SORTS "newest" and "popular") over public resources:
-            # page 1 or page 100 reads 24 rows in order instead of sorting the whole catalogue.
+            # page 1 or page 100 reads 24 rows in order instead of sorting the whole catalogue. Every column the
+            # page's id subquery names is in the index (the trailing ones too: SQLite 3.40 counts a column used
+            # only inside an indexed expression, or only in the partial condition, as not covered), so a deep
+            # offset walks the index alone, never the rows it skips (catalog.views.browse.ListingRows).
             models.Index(
                 F("featured").desc(),
                 Coalesce("published_at", "first_seen").desc(),
                 F("id").desc(),
+                F("published_at"),
+                F("first_seen"),
+                F("published"),
+                F("hidden"),
                 name="catalog_res_public_newest",
                 condition=Q(published=True, hidden=False),
             ),
@@ -291,7 +298,21 @@ class LearningResource(models.Model):
                 F("view_count").desc(),
                 F("title"),
                 F("id"),
+                F("published"),
+                F("hidden"),
                 name="catalog_res_public_popular",
+                condition=Q(published=True, hidden=False),
+            ),
+            # "Start date" (catalog.views.browse.SORTS "start") read as ranges: upcoming (soonest first; also the
+            # undated, by title), and past starts (latest first). A comparison with now() cannot be indexed itself.
+            models.Index(
+                fields=["next_start_date", "title", "id", "published", "hidden"],
+                name="catalog_res_public_start_up",
+                condition=Q(published=True, hidden=False),
+            ),
+            models.Index(
+                fields=["-next_start_date", "title", "id", "published", "hidden"],
+                name="catalog_res_public_start_past",
                 condition=Q(published=True, hidden=False),
             ),
         ]

@@ -23,7 +23,16 @@ from catalog.similar import SimilarUnavailable, similar_resources
 from cms.caching import cache_public
 from cms.content_cache import get_or_compute
 
-from .browse import DEFAULT_SORT, SORTS, TopicLink, apply_facets, build_facets, count_facets, topic_and_descendant_ids
+from .browse import (
+    DEFAULT_SORT,
+    SORTS,
+    ListingRows,
+    TopicLink,
+    apply_facets,
+    build_facets,
+    count_facets,
+    topic_and_descendant_ids,
+)
 from .jsonld import resource_jsonld
 
 PAGE_SIZE = 24
@@ -71,7 +80,7 @@ def _listing(request, *, base_queryset, template, context, hidden_facets=(), pre
 
     results = apply_facets(base_queryset, facets).order_by(*SORTS[sort_key].ordering)
     count_facets(base_queryset, facets, hidden=hidden_facets, precomputed=precomputed)
-    paginator = Paginator(card_queryset(results), PAGE_SIZE)
+    paginator = Paginator(ListingRows(results, SORTS[sort_key], card_queryset), PAGE_SIZE)
     # The type facet is counted under every other selection: its selected (or all) options add up to the total.
     type_facet = next(facet for facet in facets if facet.name == "type")
     if type_facet.name not in hidden_facets:

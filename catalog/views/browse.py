@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db.models import Count, Exists, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 
 from catalog.models import CatalogueVersion, Delivery, FacetCombination, LearningResource, Level, ResourceType, Topic
 from catalog.models.resources import start_date_ordering
@@ -289,14 +289,28 @@ def count_facets(
 
 @dataclass(frozen=True)
 class Sort:
+    """A listing order. `streams`: (condition, ordering) pairs that split the resources into ranges, each of which
+    an index reads in the sort's own order (see `ListingRows`); empty when `ordering` itself is index-served."""
+
     label: str
     ordering: tuple
+    streams: tuple = ()
 
 
 SORTS = {
     # Editors' featured resources lead the default listing.
     "newest": Sort("Newest", ("-featured", Coalesce("published_at", "first_seen").desc(), "-pk")),
-    "start": Sort("Start date", (*start_date_ordering(), "title", "pk")),
+    # Upcoming starts (soonest first), past starts (latest first), then undated: a comparison with now() that no
+    # index serves, so it is read as three ranges that indexes do serve (catalog_res_public_start_up/_past).
+    "start": Sort(
+        "Start date",
+        (*start_date_ordering(), "title", "pk"),
+        streams=(
+            (Q(next_start_date__gte=Now()), ("next_start_date", "title", "pk")),
+            (Q(next_start_date__lt=Now()), (F("next_start_date").desc(), "title", "pk")),
+            (Q(next_start_date__isnull=True), ("title", "pk")),
+        ),
+    ),
     "title": Sort("Title (A–Z)", ("title", "pk")),
     "popular": Sort("Most popular", ("-view_count", "title", "pk")),
 }
@@ -316,3 +330,38 @@ def topic_and_descendant_ids(topic: Topic) -> list[int]:
         found.append(pk)
         stack.extend(children.get(pk, []))
     return found
+
+
+class ListingRows:
+    """What a listing's Paginator pages: `results` (filtered, ordered by `sort`) read one page at a time by id.
+
+    A page is `cards(LearningResource.objects.filter(pk__in=<the page's ids>))` in the sort's order, one query: the
+    ids come from a subquery that walks the sort's index alone (no row is read for the entries skipped by a deep
+    offset), and only the page's rows are fetched. A sort with `streams` (start date) takes the first `stop` ids of
+    each stream, which together hold the page whatever the offset, and orders those few by the sort's ordering.
+    `?page=N` URLs are unchanged.
+    """
+
+    def __init__(self, results: QuerySet, sort: Sort, cards):
+        self.results, self.sort, self.cards = results, sort, cards
+
+    def count(self) -> int:
+        return self.results.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("a listing is read a page (a slice) at a time")
+        start, stop = index.start or 0, index.stop
+        ids = self.results.order_by().values("pk")
+        if self.sort.streams:
+            within = Q()
+            for condition, ordering in self.sort.streams:
+                within |= Q(pk__in=ids.filter(condition).order_by(*ordering)[:stop])
+        else:
+            within = Q(pk__in=self.results.values("pk")[start:stop])
+            start, stop = 0, stop - start
+        page = LearningResource.objects.filter(within).order_by(*self.sort.ordering)
+        return self.cards(page)[start:stop]

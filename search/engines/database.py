@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.functions import Substr
 
-from ..models import SearchDocument, SearchFacetValue, SearchTerm
+from ..models import SearchDocument, SearchFacetSignature, SearchFacetValue, SearchTerm
 from ..text import edit_distance, marked_to_html, vocabulary
 from . import postings
 from .base import IndexDocument, SearchEngine, SearchHit, SearchRequest, SearchResults
@@ -30,6 +30,7 @@ DOC_TABLE = SearchDocument._meta.db_table
 FACET_TABLE = SearchFacetValue._meta.db_table
 POSTING_TABLE = postings.POSTING_TABLE
 TERM_TABLE = SearchTerm._meta.db_table
+SIGNATURE_TABLE = SearchFacetSignature._meta.db_table
 BATCH = 500
 DECAY = 0.6  # multiplier for resources whose runs all ended over a year ago
 # A text query's total, facet counts and non-relevance sorts cover all of its matches (counted in SQL); its relevance
@@ -218,6 +219,81 @@ def decode_facets(text: str) -> list[tuple[str, str, str]]:
     return [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)] if text else []
 
 
+def count_signatures(deltas: Counter) -> None:
+    """Add `deltas` (a document's `facet_text` → the change in how many documents hold it) to SearchFacetSignature;
+    rows that reach 0 are deleted. Index writers call it inside their transaction while holding the writer lock
+    (`DatabaseEngine._writing`), so the rows change with the documents and no two writers adjust one at once."""
+    by_digest = {hashlib.sha256(text.encode()).hexdigest(): (text, n) for text, n in deltas.items() if n}
+    if not by_digest:
+        return
+    existing = SearchFacetSignature.objects.in_bulk(list(by_digest), field_name="digest")
+    created, changed, gone = [], [], []
+    for digest, (text, n) in by_digest.items():
+        row = existing.get(digest)
+        if row is None:
+            if n > 0:  # a removal of a document no row counts cannot happen under the writer lock
+                created.append(SearchFacetSignature(digest=digest, facet_text=text, documents=n))
+            continue
+        row.documents += n
+        (changed if row.documents > 0 else gone).append(row)
+    SearchFacetSignature.objects.bulk_create(created, batch_size=BATCH)
+    SearchFacetSignature.objects.bulk_update(changed, ["documents"], batch_size=BATCH)
+    SearchFacetSignature.objects.filter(pk__in=[row.pk for row in gone]).delete()
+
+
+def signature_counts(
+    rows: Iterable[tuple[str, int]], selected: dict[str, set[str]], facets: bool
+) -> tuple[int, dict[str, dict[str, tuple[int, str]]]]:
+    """(total, facet → value → (count, label)) of (facet_text, documents) rows under the `selected` values (OR
+    within a facet, AND across facets): each facet's counts apply the other facets' selections, as
+    `DatabaseEngine._facet_counts` counts the documents themselves."""
+    total, counts, labels = 0, Counter(), {}
+    for text, n in rows:
+        entries = decode_facets(text)
+        missing = set(selected)
+        for facet, value, _ in entries:
+            if facet in missing and value in selected[facet]:
+                missing.discard(facet)
+        if not missing:
+            total += n
+        if facets and len(missing) <= 1:
+            for facet, value, label in entries:
+                if not missing or facet in missing:
+                    counts[facet, value] += n
+                    labels[facet, value] = max(labels.get((facet, value), ""), label)
+    facet_counts: dict[str, dict[str, tuple[int, str]]] = {}
+    for (facet, value), count in counts.items():
+        facet_counts.setdefault(facet, {})[value] = (count, labels[facet, value] or value)
+    return total, facet_counts
+
+
+# The empty-query page's orders, each as streams: (condition, its parameters, order) that split the documents so
+# that an index reads each stream in ORDER_BY's order (within a decay stream the score is the boost times a
+# constant). The first offset + limit documents of every stream hold the page whatever the offset; ordered again by
+# ORDER_BY, they give it (`DatabaseEngine._browse_page`). Parameters: "cutoff" (decay_cutoff), "now".
+# The decayed streams first ask (once, through search_doc_ended) whether any document is decayed: without that, an
+# index with none would be walked to its end looking for them.
+_FRESH = "(d.ended_at IS NULL OR d.ended_at >= %s)"
+_DECAYED = f"d.ended_at < %s AND EXISTS (SELECT 1 FROM {DOC_TABLE} e WHERE e.ended_at < %s)"
+BROWSE_STREAMS = {
+    "relevance": ((_FRESH, ["cutoff"], "d.boost DESC, d.id"), (_DECAYED, ["cutoff", "cutoff"], "d.boost DESC, d.id")),
+    "newest": (
+        ("d.published_at IS NOT NULL", [], "d.published_at DESC, d.id DESC"),
+        ("d.published_at IS NULL", [], "d.id DESC"),
+    ),
+    "popularity": (
+        (_FRESH, ["cutoff"], "d.popularity DESC, d.boost DESC, d.id"),
+        (_DECAYED, ["cutoff", "cutoff"], "d.popularity DESC, d.boost DESC, d.id"),
+    ),
+    "start_date": (
+        ("d.start_date >= %s", ["now"], "d.start_date, score DESC, d.id"),
+        ("d.start_date < %s", ["now"], "d.start_date DESC, score DESC, d.id"),
+        (f"d.start_date IS NULL AND {_FRESH}", ["cutoff"], "d.boost DESC, d.id"),
+        (f"d.start_date IS NULL AND {_DECAYED}", ["cutoff", "cutoff"], "d.boost DESC, d.id"),
+    ),
+}
+
+
 def sort_rows(rows: list, sort: str, now=None) -> None:
     """Sort (id, score, popularity, published_at, start_date, ...) rows in place like ORDER_BY does in SQL; `now`
     (as the database returns datetimes) splits upcoming from past starts."""
@@ -301,6 +377,7 @@ class DatabaseEngine(SearchEngine):
     ) -> None:
         keys = [doc.key for doc in documents]
         facets = [facet_entries(doc.facets) for doc in documents]
+        texts = [encode_facets(entries) for entries in facets]
         self._delete_keys(keys)
         rows = SearchDocument.objects.bulk_create(
             [
@@ -322,11 +399,12 @@ class DatabaseEngine(SearchEngine):
                     start_date=doc.start_date,
                     ended_at=doc.ended_at,
                     display=doc.display,
-                    facet_text=encode_facets(entries),
+                    facet_text=text,
                 )
-                for doc, entries in zip(documents, facets, strict=True)
+                for doc, text in zip(documents, texts, strict=True)
             ]
         )
+        count_signatures(Counter(texts))
         if rows and rows[0].pk is None:  # databases without RETURNING on bulk insert
             ids = dict(SearchDocument.objects.filter(key__in=keys).values_list("key", "pk"))
             for row in rows:
@@ -346,8 +424,10 @@ class DatabaseEngine(SearchEngine):
         add_vocabulary(documents, terms)
 
     def _delete_keys(self, keys: list[str]) -> int:
-        ids = list(SearchDocument.objects.filter(key__in=keys).values_list("pk", flat=True))
+        rows = list(SearchDocument.objects.filter(key__in=keys).values_list("pk", "facet_text"))
+        ids = [pk for pk, _ in rows]
         if ids:
+            count_signatures(Counter({text: -n for text, n in Counter(text for _, text in rows).items()}))
             with connection.cursor() as cursor:
                 self.dialect.delete_text(cursor, ids)
             postings.delete(ids)
@@ -395,6 +475,7 @@ class DatabaseEngine(SearchEngine):
                 self.dialect.delete_text(cursor, None)
             postings.clear()
             SearchFacetValue.objects.all().delete()
+            SearchFacetSignature.objects.all().delete()
             SearchDocument.objects.all().delete()
             for doc in documents:
                 batch.append(doc)
@@ -611,9 +692,9 @@ class DatabaseEngine(SearchEngine):
     # A browse (no text): the whole catalogue, filtered, sorted and counted in SQL.
 
     def _browse(self, cursor, request: SearchRequest):
-        """Browsing counts facets over the whole catalogue (~1 s at 100k documents), so its pages are cached for
-        SEARCH_BROWSE_CACHE_SECONDS and forgotten on every index write (see `index_changed`). Hits are re-checked
-        for publicness by the search service after the engine, cached or not."""
+        """A browse page (see `_browse_uncached`), cached for SEARCH_BROWSE_CACHE_SECONDS and forgotten on every
+        index write (see `index_changed`). Hits are re-checked for publicness by the search service after the
+        engine, cached or not."""
         seconds = settings.SEARCH_BROWSE_CACHE_SECONDS
         if not seconds:
             return self._browse_uncached(cursor, request)
@@ -627,7 +708,49 @@ class DatabaseEngine(SearchEngine):
         return cached
 
     def _browse_uncached(self, cursor, request: SearchRequest):
-        return self._select(cursor, request)
+        """The whole index under the request's selections: the total and the facet counts from
+        SearchFacetSignature (rows per set of facet values, not per document), the page from the sort's index-read
+        streams. Neither reads every document, so the cost follows the index's variety and the page's depth, not
+        its size."""
+        selected = {facet: set(values) for facet, values in request.filters.items() if values}
+        cursor.execute(f"SELECT facet_text, documents FROM {SIGNATURE_TABLE}")
+        total, facet_counts = signature_counts(cursor.fetchall(), selected, request.facets)
+        page = self._browse_page(cursor, request) if request.limit > 0 and total > request.offset else []
+        return page, total, facet_counts, False
+
+    def _browse_page(self, cursor, request: SearchRequest) -> list[tuple[int, float]]:
+        """The page of the whole index in the request's order (`BROWSE_STREAMS`), in one statement: each stream's
+        first offset + limit documents (an index read in order, stopping there), ordered again by ORDER_BY."""
+        from ..documents import decay_cutoff
+
+        values = {"cutoff": connection.ops.adapt_datetimefield_value(decay_cutoff()), "now": _now_value()}
+        filters, filter_params = "", []
+        for facet, chosen in request.filters.items():
+            if chosen:
+                filters += (
+                    f" AND EXISTS (SELECT 1 FROM {FACET_TABLE} fv WHERE fv.document_id = d.id AND fv.facet = %s "
+                    f"AND fv.value IN ({', '.join(['%s'] * len(chosen))}))"
+                )
+                filter_params.extend([facet, *chosen])
+        columns = (
+            f"d.id AS id, d.boost * CASE WHEN d.ended_at < %s THEN {DECAY} ELSE 1.0 END AS score, "
+            "d.popularity AS popularity, d.published_at AS published_at, d.start_date AS start_date"
+        )
+        sort = request.sort if request.sort in BROWSE_STREAMS else "relevance"
+        streams, params = [], []
+        for index, (condition, names, order) in enumerate(BROWSE_STREAMS[sort]):
+            streams.append(
+                f"SELECT * FROM (SELECT {columns} FROM {DOC_TABLE} d WHERE {condition}{filters} "
+                f"ORDER BY {order} LIMIT %s) s{index}"
+            )
+            params += [values["cutoff"], *(values[name] for name in names), *filter_params]
+            params.append(request.offset + request.limit)
+        order = ORDER_BY[sort]
+        cursor.execute(
+            f"SELECT m.id, m.score FROM ({' UNION ALL '.join(streams)}) m ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, *[values["now"]] * order.count("%s"), request.limit, request.offset],
+        )
+        return [(pk, float(score or 0)) for pk, score in cursor.fetchall()]
 
     def _select(self, cursor, request: SearchRequest, source=None, *, exclude=(), offset=None, limit=None):
         """(page, total, facet counts, False) of the whole catalogue, or of a text query's matches when `source` is
