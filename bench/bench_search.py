@@ -248,7 +248,7 @@ def hybrid_search(q: str, filters: dict, *, cold: bool = True, legacy=None):
     if cold:
         module.clear_query_vectors()
     current = search.semantic.vector_search
-    search.semantic.vector_search = module.vector_search  # what run_search calls
+    search.semantic.vector_search = module.vector_search if legacy is None else _legacy_call(module)
     try:
         page = run_search(SearchParams(q=q, filters=filters, mode="hybrid"), engine=engine)
     finally:
@@ -256,6 +256,17 @@ def hybrid_search(q: str, filters: dict, *, cold: bool = True, legacy=None):
     if page.mode_used != "hybrid":
         raise SystemExit(f"hybrid search fell back to {page.mode_used} for {q!r}: {page.notice}")
     return page
+
+
+def _legacy_call(module):
+    """An older `vector_search`, its results given the fields the current service reads."""
+
+    def call(*args, **kwargs):
+        found = module.vector_search(*args, **kwargs)
+        found.facets_capped = getattr(found, "facets_capped", found.capped)
+        return found
+
+    return call
 
 
 def measure_alternating(funcs, repeat: int):

@@ -432,7 +432,7 @@ def _candidate_rows(doc_ids: Iterable[int], keys: Iterable[str]) -> tuple[dict[s
     search does) rather than rebuilding each document through the ORM, with the resources' publicness re-checked
     in the same query (news and pages: one more query each when among them). Objects among `keys` that the index
     does not hold yet are built as before."""
-    from .engines.database import decode_facets
+    from .engines.database import facet_map
     from .models import SearchDocument
 
     doc_ids, keys = set(doc_ids), set(keys)
@@ -460,10 +460,7 @@ def _candidate_rows(doc_ids: Iterable[int], keys: Iterable[str]) -> tuple[dict[s
     public_resources: set[int] = set()
     for pk, key, kind, object_id, published_at, start_date, popularity, facet_text, public in rows:
         key_of[pk] = key
-        facets: dict[str, list[tuple[str, str]]] = {}
-        for facet, value, label in decode_facets(facet_text or ""):
-            facets.setdefault(facet, []).append((value, label))
-        found[key] = IndexedFacets(object_id, facets, published_at, start_date, popularity or 0)
+        found[key] = IndexedFacets(object_id, facet_map(facet_text or ""), published_at, start_date, popularity or 0)
         by_kind.setdefault(kind, []).append(object_id)
         if kind == "resource" and public:
             public_resources.add(object_id)

@@ -215,8 +215,37 @@ def encode_facets(entries: list[tuple[str, str, str]]) -> str:
     )
 
 
+# Decoded facet texts, by text: every search decodes the facet values of its few hundred candidates, mostly the same
+# documents again. Keyed by the text itself, so an index write never leaves a stale entry; cleared when full.
+DECODED_FACETS_KEPT = 20_000
+_decoded: dict[str, list[tuple[str, str, str]]] = {}
+_facet_maps: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
 def decode_facets(text: str) -> list[tuple[str, str, str]]:
-    return [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)] if text else []
+    """A document's (facet, value, label) entries from its stored facet text (shared: do not change the list)."""
+    if not text:
+        return []
+    found = _decoded.get(text)
+    if found is None:
+        found = [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)]
+        if len(_decoded) >= DECODED_FACETS_KEPT:
+            _decoded.clear()
+        _decoded[text] = found
+    return found
+
+
+def facet_map(text: str) -> dict[str, list[tuple[str, str]]]:
+    """A document's facet values as facet → [(value, label)] from its stored facet text (shared: do not change)."""
+    found = _facet_maps.get(text)
+    if found is None:
+        found = {}
+        for facet, value, label in decode_facets(text):
+            found.setdefault(facet, []).append((value, label))
+        if len(_facet_maps) >= DECODED_FACETS_KEPT:
+            _facet_maps.clear()
+        _facet_maps[text] = found
+    return found
 
 
 def sort_rows(rows: list, sort: str, now=None) -> None:
