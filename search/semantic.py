@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -219,13 +219,14 @@ def facet_counts(candidate_sets: dict[str, list], documents: dict, filters: dict
     own candidate set (searched without that selection) among those matching every other selection. One pass per
     candidate set."""
     selected = {key: set(values) for key, values in filters.items() if values}
-    counts: dict[str, dict[str, tuple[int, str]]] = {}
+    unselected = [key for key in FACET_KEYS if key not in selected]
+    tally: Counter = Counter()
+    labels: dict[tuple[str, str], str] = {}
 
     def add(key: str, entries: list[tuple[str, str]]) -> None:
-        bucket = counts.setdefault(key, {})
-        for value, label in dict(entries).items():
-            count, _ = bucket.get(value, (0, label))
-            bucket[value] = (count + 1, label)
+        for value, label in dict(entries).items() if len(entries) > 1 else entries:
+            tally[key, value] += 1
+            labels[key, value] = label
 
     for name, pool in candidate_sets.items():
         if name and name not in selected:
@@ -234,15 +235,19 @@ def facet_counts(candidate_sets: dict[str, list], documents: dict, filters: dict
             document = documents.get(candidate.key)
             if document is None:
                 continue
-            unmet = _unmet(document.facets, selected)
+            facets = document.facets
+            unmet = _unmet(facets, selected) if selected else ()
             if name:  # the selected facet `name`'s own counts
-                if not unmet or unmet == [name]:
-                    add(name, document.facets.get(name, []))
+                if (not unmet or unmet == [name]) and facets.get(name):
+                    add(name, facets[name])
             elif not unmet:
-                for key, entries in document.facets.items():
-                    if key in FACET_KEYS and key not in selected:
-                        add(key, entries)
-    return {key: values for key, values in counts.items() if values}
+                for key in unselected:
+                    if facets.get(key):
+                        add(key, facets[key])
+    counts: dict[str, dict[str, tuple[int, str]]] = {}
+    for (key, value), count in tally.items():
+        counts.setdefault(key, {})[value] = (count, labels[key, value])
+    return counts
 
 
 def _matches(facets: dict[str, list[tuple[str, str]]], filters: dict[str, list[str]], skip: str = "") -> bool:
