@@ -3,6 +3,7 @@
 database engine and with a naive `icontains` search over the same rows.
 
     .venv/bin/python bench/bench_search.py [--sizes 1000,10000,100000] [--repeat 3] [--hybrid [--profile FILE]]
+        [--keep DIR] [--compare OLD_CHECKOUT]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_search .venv/bin/python bench/bench_search.py
 
 Runs on a scratch database (Django's test database for the configured DATABASE_URL), migrated, then dropped.
@@ -16,10 +17,19 @@ With --hybrid, hybrid search (the default mode) is measured twice after the keyw
 query vectors are forgotten before every query, so each query is encoded: the figure the target is about) and
 warm (queries repeated in later passes reuse their vector, as a learner paging or ticking facets does).
 --profile FILE writes a cProfile of one cold hybrid pass (`python -m pstats FILE`).
+
+--keep DIR keeps the scratch database (SQLite: DIR/bench.sqlite3; PostgreSQL: the test database) and the embedded
+vector store (DIR/qdrant) after the run and reuses them next time: a size already built (and embedded) there is not
+built again, so a before/after pair pays the 10k build and embedding once. --compare OLD_CHECKOUT (with --hybrid)
+also measures hybrid search with an older checkout's `search/semantic.py` and `search/engines/database.py` (e.g.
+`git archive` of the base commit under /tmp), alternating with the current code query by query in the same process,
+so that a busy shared machine loads both sides alike.
 """
 
 import argparse
+import importlib.util
 import itertools
+import json
 import os
 import random
 import statistics
@@ -48,15 +58,38 @@ QUERIES = [
 ]
 
 
-def setup_scratch_database():
+def setup_scratch_database(keep: str = ""):
+    """Django's test database for the configured DATABASE_URL, migrated; with `keep`, a kept one (see --keep) and
+    the embedded vector store under `keep` too."""
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
 
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        settings.QDRANT_EDGE_PATH = Path(keep) / "qdrant"
+        if connection.vendor == "sqlite":
+            connection.settings_dict.setdefault("TEST", {})["NAME"] = str(Path(keep) / "bench.sqlite3")
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=bool(keep))
     return connection, old_name
+
+
+def legacy_modules(checkout: str):
+    """An older checkout's search engine and semantic module, loaded beside the current ones (same package, so their
+    relative imports resolve to the current search app)."""
+    loaded = []
+    for name, path in (("database", "search/engines/database.py"), ("semantic", "search/semantic.py")):
+        package = "search.engines" if name == "database" else "search"
+        spec = importlib.util.spec_from_file_location(f"{package}._legacy_{name}", Path(checkout) / path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        loaded.append(module)
+    database, semantic = loaded
+    return database.DatabaseEngine(), semantic
 
 
 class RowFactory:
@@ -206,15 +239,50 @@ def engine_search(q: str, filters: dict):
     run_search(SearchParams(q=q, filters=filters, mode="lexical"))
 
 
-def hybrid_search(q: str, filters: dict, *, cold: bool = True):
-    from search.semantic import clear_query_vectors
+def hybrid_search(q: str, filters: dict, *, cold: bool = True, legacy=None):
+    """One hybrid search through the service; `legacy` = (engine, semantic module) of an older checkout."""
+    import search.semantic
     from search.service import SearchParams, run_search
 
+    engine, module = legacy or (None, search.semantic)
     if cold:
-        clear_query_vectors()
-    page = run_search(SearchParams(q=q, filters=filters, mode="hybrid"))
+        module.clear_query_vectors()
+    current = search.semantic.vector_search
+    search.semantic.vector_search = module.vector_search if legacy is None else _legacy_call(module)
+    try:
+        page = run_search(SearchParams(q=q, filters=filters, mode="hybrid"), engine=engine)
+    finally:
+        search.semantic.vector_search = current
     if page.mode_used != "hybrid":
         raise SystemExit(f"hybrid search fell back to {page.mode_used} for {q!r}: {page.notice}")
+    return page
+
+
+def _legacy_call(module):
+    """An older `vector_search`, its results given the fields the current service reads."""
+
+    def call(*args, **kwargs):
+        found = module.vector_search(*args, **kwargs)
+        found.facets_capped = getattr(found, "facets_capped", found.capped)
+        return found
+
+    return call
+
+
+def measure_alternating(funcs, repeat: int):
+    """p50/p95 of each of `funcs` over the query set, alternating them query by query (same load for each)."""
+    timings: list[list[float]] = [[] for _ in funcs]
+    for _ in range(repeat):
+        for q, filters in QUERIES:
+            for func, times in zip(funcs, timings, strict=True):
+                started = time.perf_counter()
+                func(q, filters)
+                times.append((time.perf_counter() - started) * 1000)
+    result = []
+    for times in timings:
+        times.sort()
+        result.append((statistics.median(times), times[int(len(times) * 0.95) - 1]))
+    return result
 
 
 def embed_catalogue() -> float:
@@ -244,29 +312,47 @@ def main() -> None:
         help="also embed the catalogue and measure hybrid search (the default mode) against keywords",
     )
     parser.add_argument("--profile", default="", help="with --hybrid: write a cProfile of one cold hybrid pass here")
+    parser.add_argument("--keep", default="", help="keep the catalogue, index and vectors in DIR and reuse them")
+    parser.add_argument("--compare", default="", help="with --hybrid: an older checkout to measure side by side")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    connection, old_name = setup_scratch_database()
+    if args.keep and len(sizes) > 1:
+        parser.error("--keep keeps one catalogue: give one size")
+    connection, old_name = setup_scratch_database(args.keep)
+    state_file = Path(args.keep) / "state.json" if args.keep else None
+    state = json.loads(state_file.read_text()) if state_file and state_file.exists() else {}
     try:
         from search.engines import get_engine
 
         engine = get_engine("database")
+        legacy = legacy_modules(args.compare) if args.compare else None
         factory = RowFactory()
         documents = []
         results = []
         print(f"Search benchmark on {connection.vendor}: {len(QUERIES)} faceted queries × {args.repeat} passes")
         for size in sizes:
             started = time.perf_counter()
-            documents += factory.make(size - factory.count)
-            engine.rebuild(iter(documents))
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+            reused = state.get("size") == size
+            if reused:
+                factory.count = size
+                print(f"  reusing the {size} resources kept in {args.keep}", flush=True)
+            else:
+                documents += factory.make(size - factory.count)
+                engine.rebuild(iter(documents))
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("ANALYZE")
+                if state_file:
+                    state = {"size": size, "embedded": False}
+                    state_file.write_text(json.dumps(state))
             build = time.perf_counter() - started
             engine_search("warm up", {})
             naive_search("warm up", {})
             p50, p95 = measure(engine_search, args.repeat)
-            n50, n95 = measure(naive_search, max(1, args.repeat // 3) if size >= 100_000 else args.repeat)
+            if args.compare:  # a hybrid before/after: the icontains baseline is not what is measured
+                n50 = n95 = float("nan")
+            else:
+                n50, n95 = measure(naive_search, max(1, args.repeat // 3) if size >= 100_000 else args.repeat)
             results.append((size, p50, p95, n50, n95))
             print(
                 f"  {size:>7} resources (built+indexed {build:5.1f}s): engine p50 {p50:7.1f} ms p95 {p95:7.1f} ms | "
@@ -274,9 +360,29 @@ def main() -> None:
                 flush=True,
             )
             if args.hybrid:
-                embedded = embed_catalogue()
+                if state.get("embedded"):
+                    embedded = 0.0
+                else:
+                    embedded = embed_catalogue()
+                    if state_file:
+                        state["embedded"] = True
+                        state_file.write_text(json.dumps(state))
                 hybrid_search("warm up", {})
-                h50, h95 = measure(hybrid_search, args.repeat)
+                if legacy:
+                    hybrid_search("warm up", {}, legacy=legacy)
+                    (k50, k95), (h50, h95), (o50, o95) = measure_alternating(
+                        [engine_search, hybrid_search, lambda q, filters: hybrid_search(q, filters, legacy=legacy)],
+                        args.repeat,
+                    )
+                    p50, p95 = k50, k95  # the keyword figures of the same alternation
+                    print(
+                        f"  {size:>7} resources, alternating query by query: keywords p50 {k50:7.1f} ms p95 {k95:7.1f}"
+                        f" ms | hybrid (cold) p50 {h50:7.1f} ms p95 {h95:7.1f} ms ({h50 / k50:4.1f}x) | hybrid (cold) "
+                        f"with {args.compare} p50 {o50:7.1f} ms p95 {o95:7.1f} ms ({o50 / k50:4.1f}x)",
+                        flush=True,
+                    )
+                else:
+                    h50, h95 = measure(hybrid_search, args.repeat)
                 for q, filters in QUERIES:  # every query's vector remembered before the warm pass
                     hybrid_search(q, filters, cold=False)
                 w50, w95 = measure(lambda q, filters: hybrid_search(q, filters, cold=False), args.repeat)
@@ -299,7 +405,8 @@ def main() -> None:
         print(f"  p95 at {last[0]} = {last[2] / first[2]:.1f}x p95 at {first[0]}")
         print(f"  engine vs icontains at {last[0]}: {last[3] / last[1]:.1f}x faster at p50 (target >= 10x)")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not args.keep:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

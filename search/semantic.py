@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,6 +49,7 @@ from .facets import FACET_KEYS
 from .names import named_offerors, names_instructor
 from .ranking import reciprocal_rank_fusion
 from .vectors.encoders import get_encoder
+from .vectors.health import remember_unavailable, unavailable_reason
 from .vectors.index import CHUNKS, RESOURCES, resource_text
 from .vectors.stores import get_vector_store
 
@@ -207,6 +208,48 @@ def payload_filters(filters: dict[str, list[str]]) -> dict[str, list] | None:
     return result
 
 
+def _unmet(facets: dict[str, list[tuple[str, str]]], selected: dict[str, set[str]]) -> list[str]:
+    """The selected facets none of whose selected values the resource holds."""
+    return [key for key, values in selected.items() if not any(value in values for value, _ in facets.get(key, ()))]
+
+
+def facet_counts(candidate_sets: dict[str, list], documents: dict, filters: dict[str, list[str]]):
+    """facet → value → (count, label) with lexical semantics (OR within a facet, AND across facets): a facet that
+    is not selected is counted over the main set's candidates matching every selection; a selected facet over its
+    own candidate set (searched without that selection) among those matching every other selection. One pass per
+    candidate set."""
+    selected = {key: set(values) for key, values in filters.items() if values}
+    unselected = [key for key in FACET_KEYS if key not in selected]
+    tally: Counter = Counter()
+    labels: dict[tuple[str, str], str] = {}
+
+    def add(key: str, entries: list[tuple[str, str]]) -> None:
+        for value, label in dict(entries).items() if len(entries) > 1 else entries:
+            tally[key, value] += 1
+            labels[key, value] = label
+
+    for name, pool in candidate_sets.items():
+        if name and name not in selected:
+            continue
+        for candidate in pool:
+            document = documents.get(candidate.key)
+            if document is None:
+                continue
+            facets = document.facets
+            unmet = _unmet(facets, selected) if selected else ()
+            if name:  # the selected facet `name`'s own counts
+                if (not unmet or unmet == [name]) and facets.get(name):
+                    add(name, facets[name])
+            elif not unmet:
+                for key in unselected:
+                    if facets.get(key):
+                        add(key, facets[key])
+    counts: dict[str, dict[str, tuple[int, str]]] = {}
+    for (key, value), count in tally.items():
+        counts.setdefault(key, {})[value] = (count, labels[key, value])
+    return counts
+
+
 def _matches(facets: dict[str, list[tuple[str, str]]], filters: dict[str, list[str]], skip: str = "") -> bool:
     """Lexical facet semantics: some value of every selected facet (except `skip`) among the resource's."""
     for key, values in filters.items():
@@ -275,23 +318,26 @@ def lexical_ranking(request: SearchRequest, engine, filters: dict[str, list[str]
     return [Candidate(hit.key, hit.score) for hit in engine.search(_lexical_request(request, filters, limit)).hits]
 
 
-def _lexical_refs(
-    request: SearchRequest, engine, filters: dict[str, list[str]], limit: int = CANDIDATES, counted: dict | None = None
-):
-    """`lexical_ranking` as (reference, score) pairs, reading no documents where the engine allows: the database
-    engine's ranking gives document ids (int), resolved to keys with the candidates' other columns in one query
-    (`_candidate_rows`); other engines give keys (str). `counted` receives the engine's count of all keyword
-    matches ("total") and whether it is an estimate ("estimated")."""
-    lexical = _lexical_request(request, filters, limit, count=counted is not None)
+def _lexical_refs(request: SearchRequest, engine, selections: dict[str, dict[str, list[str]]]):
+    """`lexical_ranking` under each selection (name → facet filters) as (reference, score) pairs, reading no
+    documents where the engine allows: the database engine ranks every selection from one read of the query's
+    candidates and gives document ids (int), resolved to keys with the candidates' other columns in one query
+    (`_candidate_rows`); other engines give keys (str). Also the engine's count of all keyword matches under the
+    first selection ("total") and whether it is an estimate ("estimated")."""
+    first = next(iter(selections))
+    lexical = _lexical_request(request, selections[first], CANDIDATES, count=True)
     if hasattr(engine, "ranked_ids"):
-        refs, total, estimated = engine.ranked_ids(lexical)
-    else:
-        results = engine.search(lexical)
-        refs = [(hit.key, hit.score) for hit in results.hits]
-        total, estimated = results.total, results.total_capped
-    if counted is not None:
-        counted.update(total=total, estimated=estimated)
-    return refs
+        ranked = engine.ranked_ids(lexical, selections)
+        refs = {name: page for name, (page, _, _) in ranked.items()}
+        _, total, estimated = ranked[first]
+        return refs, {"total": total, "estimated": estimated}
+    refs, counted = {}, {}
+    for name, selected in selections.items():
+        results = engine.search(_lexical_request(request, selected, CANDIDATES, count=name == first))
+        refs[name] = [(hit.key, hit.score) for hit in results.hits]
+        if name == first:
+            counted = {"total": results.total, "estimated": results.total_capped}
+    return refs, counted
 
 
 def named_filters(text: str, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -391,7 +437,7 @@ def _candidate_rows(doc_ids: Iterable[int], keys: Iterable[str]) -> tuple[dict[s
     search does) rather than rebuilding each document through the ORM, with the resources' publicness re-checked
     in the same query (news and pages: one more query each when among them). Objects among `keys` that the index
     does not hold yet are built as before."""
-    from .engines.database import decode_facets
+    from .engines.database import facet_map
     from .models import SearchDocument
 
     doc_ids, keys = set(doc_ids), set(keys)
@@ -419,10 +465,7 @@ def _candidate_rows(doc_ids: Iterable[int], keys: Iterable[str]) -> tuple[dict[s
     public_resources: set[int] = set()
     for pk, key, kind, object_id, published_at, start_date, popularity, facet_text, public in rows:
         key_of[pk] = key
-        facets: dict[str, list[tuple[str, str]]] = {}
-        for facet, value, label in decode_facets(facet_text or ""):
-            facets.setdefault(facet, []).append((value, label))
-        found[key] = IndexedFacets(object_id, facets, published_at, start_date, popularity or 0)
+        found[key] = IndexedFacets(object_id, facet_map(facet_text or ""), published_at, start_date, popularity or 0)
         by_kind.setdefault(kind, []).append(object_id)
         if kind == "resource" and public:
             public_resources.add(object_id)
@@ -510,9 +553,11 @@ class VectorResults:
     hits: list[SearchHit]  # public: checked in this search (callers need not check again)
     facet_counts: dict[str, dict[str, tuple[int, str]]]
     similarity: float = 0.0  # the best semantic match's cosine similarity (0 when none reached MIN_SCORE)
-    # Hybrid only: keywords matched more documents than its lexical ranking holds, so the total and the facet counts
-    # are estimates (the page and the API say "about"). Semantic search's neighbours are counted exactly.
+    # Hybrid only: the total is an estimate (the page and the API say "about": `hybrid_total`); semantic search's
+    # neighbours are counted exactly.
     capped: bool = False
+    # Hybrid only: the facet counts are estimates (counted over the fused set while keywords matched more).
+    facets_capped: bool = False
 
 
 def _candidate_sets(mode: str, request: SearchRequest, engine, selections: dict[str, dict[str, list[str]]]):
@@ -532,11 +577,7 @@ def _candidate_sets(mode: str, request: SearchRequest, engine, selections: dict[
         evidence.update(similarity=first[0].score if first else 0.0, capped=False)
         return sets, documents, evidence
     pending = embed_query_soon(text)
-    counted: dict = {}
-    lexical = {
-        name: _lexical_refs(request, engine, selected, counted=counted if name == "" else None)
-        for name, selected in selections.items()
-    }
+    lexical, counted = _lexical_refs(request, engine, selections)
     person = names_instructor(request.text)
     vector = pending.result()
     semantic = {
@@ -554,18 +595,36 @@ def _candidate_sets(mode: str, request: SearchRequest, engine, selections: dict[
         keyed = [Candidate(key_of.get(ref) if isinstance(ref, int) else ref, score) for ref, score in refs]
         sets[name] = fuse([c for c in keyed if c.key], semantic[name])
     first_semantic = semantic[""]
-    # The total counts the fused set: an estimate when keywords matched more documents than were ranked (the
-    # semantic list is its neighbours, counted exactly however many there are).
     evidence.update(
         similarity=first_semantic[0].score if first_semantic else 0.0,
-        capped=counted.get("estimated", False) or counted.get("total", 0) > len(lexical[""]),
+        keyword_total=counted.get("total", 0),
+        keyword_estimated=counted.get("estimated", False),
+        lexical_keys={key_of.get(ref) if isinstance(ref, int) else ref for ref, _ in lexical[""]},
+        document_ids={key: pk for pk, key in key_of.items()},
     )
     return sets, documents, evidence
 
 
 def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: bool = True) -> VectorResults:
     """Semantic or hybrid search for `request` (which has words): hits of the requested page, the total and
-    facet counts over the candidate set. Raises VectorSearchUnavailable when the vectors cannot be used."""
+    facet counts over the candidate set. Raises VectorSearchUnavailable when the vectors cannot be used, and for
+    a few seconds after that without trying them or running a query (search.vectors.health): the caller then
+    searches by keywords once."""
+    try:
+        store = get_vector_store()
+    except Exception:  # opened again (and explained) by the first vector call
+        store = None
+    reason = unavailable_reason(store)
+    if reason:
+        raise VectorSearchUnavailable(f"{reason} (a moment ago; not tried again yet)")
+    try:
+        return _vector_search(mode, request, engine=engine, facets=facets)
+    except VectorSearchUnavailable as exc:
+        remember_unavailable(store, str(exc))
+        raise
+
+
+def _vector_search(mode: str, request: SearchRequest, *, engine, facets: bool) -> VectorResults:
     filters = {key: values for key, values in request.filters.items() if values}
     if mode == "hybrid" and engine is None:
         from .engines import get_engine
@@ -583,28 +642,55 @@ def vector_search(mode: str, request: SearchRequest, *, engine=None, facets: boo
     matching = [c for c in matching if _matches(documents[c.key].facets, filters)]
     matching = _sorted(matching, documents, request.sort)
     hits = _page_hits(matching[request.offset : request.offset + request.limit], documents)
+    counts = facet_counts(candidate_sets, documents, filters) if facets else {}
+    if mode != "hybrid":  # the total counts every neighbour shown (at most CANDIDATES): exact
+        return VectorResults(len(matching), hits, counts, similarity=evidence["similarity"])
 
-    counts: dict[str, dict[str, tuple[int, str]]] = {}
-    if facets:
-        for key in FACET_KEYS:
-            pool = candidate_sets.get(key, candidate_sets[""])
-            facet_counts: dict[str, tuple[int, str]] = {}
-            for candidate in pool:
-                document = documents.get(candidate.key)
-                if document is None or not _matches(document.facets, filters, skip=key):
-                    continue
-                for value, label in dict(document.facets.get(key, [])).items():
-                    count, _ = facet_counts.get(value, (0, label))
-                    facet_counts[value] = (count + 1, label)
-            if facet_counts:
-                counts[key] = facet_counts
+    total, capped = hybrid_total(request, engine, matching, evidence)
+    if len(hits) < request.limit and total > len(matching):
+        hits += _keyword_tail(request, engine, matching, evidence, filters)
     return VectorResults(
-        total=len(matching),
+        total=total,
         hits=hits,
         facet_counts=counts,
-        similarity=evidence.get("similarity", 0.0),
-        capped=evidence.get("capped", False),
+        similarity=evidence["similarity"],
+        capped=capped,
+        # The facets are counted over the fused set: estimates when keywords matched more than were ranked.
+        facets_capped=evidence["keyword_estimated"] or evidence["keyword_total"] > len(evidence["lexical_keys"]),
     )
+
+
+def hybrid_total(request: SearchRequest, engine, matching: list[Candidate], evidence: dict) -> tuple[int, bool]:
+    """Hybrid search's total and whether it is an estimate: the exact size of the union of the keyword matches and
+    the semantic neighbours under the selection, |keyword matches| + |neighbours that are not keyword matches|. An
+    estimate (the fused set's size, "about") when the keyword engine could only estimate its matches (more than
+    EXACT_COUNT_LIMIT on the database engine) or cannot tell which neighbours are keyword matches (OpenSearch),
+    with some matches beyond the ranking."""
+    lexical_keys = evidence["lexical_keys"]
+    beyond = evidence["keyword_total"] - len(lexical_keys)
+    if beyond <= 0:  # every keyword match is in the fused set
+        return len(matching), False
+    if evidence["keyword_estimated"] or not hasattr(engine, "matching_ids"):
+        return len(matching), True
+    neighbours = [c.key for c in matching if c.key not in lexical_keys]
+    ids = [evidence["document_ids"][key] for key in neighbours if key in evidence["document_ids"]]
+    also_keyword = engine.matching_ids(request, ids) if ids else set()
+    return evidence["keyword_total"] + len(neighbours) - len(also_keyword), False
+
+
+def _keyword_tail(request: SearchRequest, engine, matching: list[Candidate], evidence: dict, filters) -> list:
+    """The hits of the requested page that lie beyond the fused set: the keyword matches it does not hold, in the
+    keyword engine's order for the requested sort (after the fused set, itself sorted), so that paging to the end
+    shows the total."""
+    shown = {evidence["document_ids"].get(c.key) for c in matching}
+    skip = max(0, request.offset - len(matching))
+    wanted = request.offset + request.limit - max(request.offset, len(matching))
+    keyword = _lexical_request(request, filters, skip + wanted + len(shown), count=False)
+    keyword.ranked_only, keyword.sort = False, request.sort  # the matches after the bounded candidates too
+    refs, _, _ = engine.ranked_ids(keyword)
+    tail = [(pk, score) for pk, score in refs if pk not in shown][skip : skip + wanted]
+    rows, key_of = _candidate_rows([pk for pk, _ in tail], ())
+    return _page_hits([Candidate(key_of[pk], score) for pk, score in tail if pk in key_of], rows)
 
 
 # --- Similar resources ---------------------------------------------------------------------------------

@@ -439,7 +439,7 @@ def run_search(params: SearchParams, *, facets: bool = True, highlight: bool = T
                 mode_used=params.mode,
                 no_close_match=no_close_match,
                 total_capped=found.capped and not no_close_match,
-                facets_estimated=found.capped and facets,
+                facets_estimated=(found.capped or found.facets_capped) and facets,
                 similarity=found.similarity,
                 word_coverage=coverage,
             )

@@ -15,6 +15,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.cache import cache
@@ -215,8 +216,37 @@ def encode_facets(entries: list[tuple[str, str, str]]) -> str:
     )
 
 
+# Decoded facet texts, by text: every search decodes the facet values of its few hundred candidates, mostly the same
+# documents again. Keyed by the text itself, so an index write never leaves a stale entry; cleared when full.
+DECODED_FACETS_KEPT = 20_000
+_decoded: dict[str, list[tuple[str, str, str]]] = {}
+_facet_maps: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
 def decode_facets(text: str) -> list[tuple[str, str, str]]:
-    return [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)] if text else []
+    """A document's (facet, value, label) entries from its stored facet text (shared: do not change the list)."""
+    if not text:
+        return []
+    found = _decoded.get(text)
+    if found is None:
+        found = [tuple(entry.split(FACET_SEPARATOR)) for entry in text.split(ENTRY_SEPARATOR)]
+        if len(_decoded) >= DECODED_FACETS_KEPT:
+            _decoded.clear()
+        _decoded[text] = found
+    return found
+
+
+def facet_map(text: str) -> dict[str, list[tuple[str, str]]]:
+    """A document's facet values as facet → [(value, label)] from its stored facet text (shared: do not change)."""
+    found = _facet_maps.get(text)
+    if found is None:
+        found = {}
+        for facet, value, label in decode_facets(text):
+            found.setdefault(facet, []).append((value, label))
+        if len(_facet_maps) >= DECODED_FACETS_KEPT:
+            _facet_maps.clear()
+        _facet_maps[text] = found
+    return found
 
 
 def count_signatures(deltas: Counter) -> None:
@@ -541,13 +571,83 @@ class DatabaseEngine(SearchEngine):
             total=total, hits=hits, facet_counts=facet_counts, total_capped=capped, facets_estimated=capped
         )
 
-    def ranked_ids(self, request: SearchRequest) -> tuple[list[tuple[int, float]], int, bool]:
-        """A text query's page as (document id, score), best first, without reading the documents, with the total
-        of its matches and whether that is an estimate: hybrid search's lexical ranking (search.semantic) reads the
-        few columns it needs of them together with its other candidates."""
+    def ranked_ids(self, request: SearchRequest, selections: dict[str, dict[str, list[str]]] | None = None):
+        """A text query's relevance page as (document id, score), best first, without reading the documents, with
+        the total of its matches and whether that is an estimate: hybrid search's lexical ranking (search.semantic)
+        reads the few columns it needs of them together with its other candidates.
+
+        With `selections` (name → facet filters, in place of `request.filters`), one such ranking per selection,
+        {name: (page, total, estimated)}, from one read of the query's candidates: each is what `ranked_ids` of the
+        request with that selection gives (only the first selection is counted beyond its page when
+        `request.count`; the others' totals count their ranked candidates). Relevance order only."""
+        if selections is None:
+            with connection.cursor() as cursor:
+                page, total, _, capped = self._match(cursor, request)
+            return page, total, capped
         with connection.cursor() as cursor:
-            page, total, _, capped = self._match(cursor, request)
-        return page, total, capped
+            return self._ranked_selections(cursor, request, selections)
+
+    def matching_ids(self, request: SearchRequest, ids: Iterable[int]) -> set[int]:
+        """Which of the index documents `ids` match `request`'s words by the rule its totals count (`_match`),
+        whatever its filters: hybrid search counts the union of keyword matches and semantic neighbours."""
+        ids = list(ids)
+        if not ids or request.is_browse:
+            return set()
+        with connection.cursor() as cursor:
+            sql, params = postings.candidates(
+                cursor,
+                request.all_terms,
+                weights=request.term_weights,
+                phrases=request.phrases,
+                exhaustive=True,
+                among=ids,
+            )
+            cursor.execute(sql, params)
+            return {row[0] for row in cursor.fetchall()}
+
+    def _ranked_selections(self, cursor, request: SearchRequest, selections: dict[str, dict[str, list[str]]]):
+        """`ranked_ids` per selection: the stems, the bounded candidates and their rows are read once; each selection
+        filters a copy (and reads its own filtered candidates when the shared ones hold too few, as `_match`
+        does)."""
+        documents = postings.stem_documents(cursor, request.all_terms)
+        bound = postings.match_bound(documents)
+        candidates_read = bound <= min(postings.PER_TERM, postings.MAX_CANDIDATES) or bound > EXACT_COUNT_LIMIT
+        sql, params = postings.candidates(
+            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
+        )
+        cursor.execute(sql, params)
+        shared_ranks = dict(cursor.fetchall())
+        shared_rows = self._fetch_candidates(cursor, shared_ranks) if shared_ranks else []
+        result = {}
+        for index, (name, filters) in enumerate(selections.items()):
+            if not shared_ranks:
+                result[name] = ([], 0, False)
+                continue
+            selected_request = replace(request, filters=filters)
+            ranks, rows = dict(shared_ranks), list(shared_rows)
+            selected = {facet: set(chosen) for facet, chosen in filters.items() if chosen}
+            matching = self._filter_and_count(rows, selected, False)[0]
+            many = len(ranks) >= postings.MAX_CANDIDATES
+            short = many and selected and len(matching) < request.offset + request.limit
+            if short and self._add_filtered_candidates(cursor, selected_request, selected, documents, ranks, rows):
+                matching = self._filter_and_count(rows, selected, False)[0]
+            sort_rows(matching, "relevance")
+            page = [(row[0], float(row[1] or 0)) for row in matching[request.offset : request.offset + request.limit]]
+            total, estimated = len(matching), candidates_read and many
+            if index == 0 and request.count and not candidates_read:
+                # Every match counted: the candidates plus the matches after them (`_match`'s exact path).
+                exhaustive = postings.candidates(
+                    cursor,
+                    request.all_terms,
+                    weights=request.term_weights,
+                    phrases=request.phrases,
+                    exhaustive=True,
+                    documents=documents,
+                )
+                rest = self._select(cursor, selected_request, exhaustive, exclude=list(ranks), limit=0)[1]
+                total += rest
+            result[name] = (page, total, estimated)
+        return result
 
     # A text query. Its matches are every document the query's words select by the postings' rule (a stem of a
     # typed word, a typo fix or a one-word synonym; PHRASE_SHARE of a synonym phrase's stems: see

@@ -228,6 +228,7 @@ def candidates(
     *,
     exhaustive: bool = False,
     documents: dict[str, int] | None = None,
+    among: list[int] | None = None,
 ) -> tuple[str, list]:
     """A query selecting (id, rank) of the MAX_CANDIDATES best matches of any of `terms`, best first; with
     `filters` (facet → values), only documents holding one of the values of every facet (each term's postings are
@@ -239,7 +240,8 @@ def candidates(
     documents holding a posting of a query stem that is not only part of a synonym phrase, or PHRASE_SHARE of a
     phrase's stems. That is what "matches" means for totals, facet counts and sorts (`DatabaseEngine._match`); the
     bounded candidates are always among them (a bounded read sees a subset of each document's postings).
-    `documents`: the query's `stem_documents`, when already read."""
+    `documents`: the query's `stem_documents`, when already read. `among` (with `exhaustive`): only these
+    documents are considered (which of them match)."""
     stems = query_stems(terms)
     factors = stem_weights(weights or {})
     groups = phrase_groups(terms, phrases or [])
@@ -253,17 +255,22 @@ def candidates(
             f"AND fv.value IN ({', '.join(['%s'] * len(values))}))"
         )
         condition_params += [facet, *values]
+    if exhaustive:  # every match: filters apply afterwards (`DatabaseEngine._select`)
+        condition, condition_params = "", []
+        if among is not None:
+            condition = f" AND p.document_id IN ({', '.join(['%s'] * len(among))})" if among else " AND 1 = 0"
+            condition_params = list(among)
     parts, params = [], []
     for index, stem in enumerate(stem for stem in stems if counts.get(stem, 0) > 0):
         parts.append(
             # g: the stem's phrase (-1: a free term), n: how many stems that phrase has (constants of this code).
             f"SELECT * FROM (SELECT p.document_id, p.impact * %s AS s, {groups.get(stem, -1)} AS g, "
             f"{sizes.get(groups.get(stem, -1), 0)} AS n FROM {POSTING_TABLE} p WHERE p.term = %s"
-            + (f") p{index}" if exhaustive else f"{condition} ORDER BY p.impact DESC LIMIT %s) p{index}")
+            + (f"{condition}) p{index}" if exhaustive else f"{condition} ORDER BY p.impact DESC LIMIT %s) p{index}")
         )
-        params += [idf(total, counts[stem]) * factors.get(stem, 1.0), stem]
+        params += [idf(total, counts[stem]) * factors.get(stem, 1.0), stem, *condition_params]
         if not exhaustive:
-            params += [*condition_params, PER_TERM]
+            params += [PER_TERM]
     if not parts:
         return f"SELECT document_id AS id, impact AS rank FROM {POSTING_TABLE} WHERE 1 = 0", []
     order, limit = ("", []) if exhaustive else (" ORDER BY rank DESC, {} LIMIT %s", [MAX_CANDIDATES])

@@ -15,6 +15,7 @@ from catalog.models import ContentFile, LearningResource
 
 from .chunking import chunk_text
 from .encoders import Encoder, get_encoder
+from .health import forget_unavailable
 from .stores import VectorPoint, VectorStore, chunk_point_id, get_vector_store
 
 # Far more than any encoder reads (MiniLM: 256 tokens, OpenAI: 8k): a bound on memory, not a cut of the text.
@@ -84,6 +85,7 @@ def ensure_collections(store: VectorStore, encoder: Encoder) -> bool:
     """Create both collections for the encoder's dimension; True when they were (re)created empty."""
     created = store.ensure_collection(RESOURCES, encoder.dimensions, FACET_FIELDS)
     created |= store.ensure_collection(CHUNKS, encoder.dimensions, (*FACET_FIELDS, "content_file_id"))
+    forget_unavailable()  # searches try the vectors again at once
     return created
 
 
@@ -96,6 +98,7 @@ def embed_resources(resources: Sequence[LearningResource], *, store=None, encode
         RESOURCES,
         [VectorPoint(id=r.pk, vector=v, payload=resource_payload(r)) for r, v in zip(resources, vectors, strict=True)],
     )
+    forget_unavailable()
     return len(resources)
 
 

@@ -285,3 +285,27 @@ def test_a_ranking_for_fusion_holds_the_bounded_candidates_only_and_counts_every
     everything = get_engine("database").search(orbit_request(limit=1000, facets=False))
     assert [hit.key for hit in everything.hits][: postings.MAX_CANDIDATES] == [hit.key for hit in results.hits]
     assert len(everything.hits) == MATCHING
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_ranking_several_selections_at_once_gives_each_selections_own_ranking(orbits, monkeypatch, exact):
+    # Hybrid ranks its candidate sets (one per selected facet) from one read of the candidates: each must be the
+    # ranking a call of its own gives, the filtered second read of a rare selection included.
+    from search.engines import database
+
+    if not exact:
+        monkeypatch.setattr(database, "EXACT_COUNT_LIMIT", MATCHING - 1)
+    engine = DatabaseEngine()
+    filters = {"offeror": ["ocw"], "level": ["advanced"], "type": ["video"]}
+    selections = {"": filters, **{key: {k: v for k, v in filters.items() if k != key} for key in filters}}
+    request = orbit_request(limit=200, ranked_only=True, facets=False, highlight=False)
+    together = engine.ranked_ids(request, selections)
+    for index, (name, selected_filters) in enumerate(selections.items()):
+        alone = orbit_request(
+            limit=200, ranked_only=True, facets=False, highlight=False, count=index == 0, filters=selected_filters
+        )
+        page, total, estimated = engine.ranked_ids(alone)
+        assert together[name][0] == page, name
+        if index == 0:
+            assert (together[name][1], together[name][2]) == (total, estimated)
+    assert together[""][2] is not exact
