@@ -20,14 +20,12 @@ import pytest
 from django_q.models import Task
 
 from catalog.models import LearningResource
-from catalog.signals import resources_changed
 from search import names, semantic
 from search.documents import all_documents, document_count
 from search.engines import get_engine
 from search.eval import evaluate, golden_differences, read_golden, read_judged_queries, read_qrels
 from search.models import Synonym
 from search.service import DEFAULT_MODE, clear_synonym_cache
-from search.sync import on_resources_changed
 from search.vectors import index as vector_index
 from search.vectors.encoders import get_encoder
 from search.vectors.index import CHUNKS, RESOURCES, embed_resources, ensure_collections, public_resources
@@ -48,7 +46,6 @@ CATALOGUES = [
 COMMITTED = {"hybrid": 0.918, "lexical": 0.838}
 TOLERANCE = 0.02
 VECTOR_REMOVAL = "search.vectors.resource_deleted"
-INDEX_UPDATES = "search.sync.resources_changed"
 APPS = ("catalog", "importers", "search", "news")
 
 
@@ -101,28 +98,6 @@ def _remove_rows_added_since(marks: dict) -> None:
         pending = left
 
 
-def _import_catalogues() -> None:
-    """Import the three catalogues with the generic CSV importer, without indexing each batch as it commits: the
-    caller rebuilds the whole index from the database next, so the per-batch index updates (tested on their own in
-    tests/search/test_sync.py) were the same work done twice."""
-    resources_changed.disconnect(dispatch_uid=INDEX_UPDATES)
-    try:
-        for data, mapping in CATALOGUES:
-            call_command(
-                "import",
-                "csv_catalog",
-                "--file",
-                str(REALDATA / "catalog_datasets" / data),
-                "--mapping",
-                str(REPO_ROOT / "importers" / "mappings" / mapping),
-                "--no-progress",
-                stdout=StringIO(),
-                stderr=StringIO(),
-            )
-    finally:
-        resources_changed.connect(on_resources_changed, dispatch_uid=INDEX_UPDATES)
-
-
 @pytest.fixture(scope="module")
 def real_catalogue(django_db_setup, django_db_blocker, tmp_path_factory):
     if not REALDATA.is_dir():
@@ -137,7 +112,18 @@ def real_catalogue(django_db_setup, django_db_blocker, tmp_path_factory):
         patch.setattr(semantic, "get_vector_store", lambda: store)
         patch.setattr(vector_index, "get_vector_store", lambda: store)
         try:
-            _import_catalogues()
+            for data, mapping in CATALOGUES:
+                call_command(
+                    "import",
+                    "csv_catalog",
+                    "--file",
+                    str(REALDATA / "catalog_datasets" / data),
+                    "--mapping",
+                    str(REPO_ROOT / "importers" / "mappings" / mapping),
+                    "--no-progress",
+                    stdout=StringIO(),
+                    stderr=StringIO(),
+                )
             get_engine("database").rebuild(all_documents(), total=document_count())
             ensure_collections(store, encoder)
             embed_resources(list(public_resources()), store=store, encoder=encoder)
