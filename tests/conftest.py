@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import embedding_cache
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REALDATA = REPO_ROOT.parent / "shared" / "realdata"
 
@@ -14,6 +16,15 @@ def realdata():
     if not REALDATA.is_dir():
         pytest.skip("../shared/realdata is not present")
     return REALDATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_embeddings():
+    """The application's encoder (`get_encoder()`) embeds through the on-disk cache of unchanged texts
+    (tests/support/embedding_cache.py); None when LEARNHUB_TEST_EMBEDDING_CACHE=off or the encoder is not local."""
+    from search.vectors.encoders import get_encoder
+
+    return embedding_cache.attach(get_encoder())
 
 
 @pytest.fixture

@@ -208,6 +208,29 @@ def headless_frontend():
     frontend.server.shutdown()
 
 
+# The site's installation in one Django process (`make run`'s steps: migrate, demo content, admin password) while
+# collectstatic, which only reads static/ and writes static_collected/, runs beside it: four `manage.py` processes in
+# a row spent their start-ups and left the second core idle while WhiteNoise compressed the files.
+INSTALL = (
+    "from django.core.management import call_command; "
+    "call_command('load_demo_content', migrate=True); "
+    "call_command('demo_admin')"
+)
+
+
+def _install(site: BrowserSite) -> None:
+    collect = subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=REPO, env=site.env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        site.shell(INSTALL)
+    finally:
+        output, _ = collect.communicate(timeout=600)
+    if collect.returncode != 0:
+        raise AssertionError(f"manage.py collectstatic failed ({collect.returncode}):\n{output}")
+
+
 @pytest.fixture(scope="session")
 def browser_site(tmp_path_factory, headless_frontend):
     workdir = tmp_path_factory.mktemp("browser-site")
@@ -234,10 +257,7 @@ def browser_site(tmp_path_factory, headless_frontend):
     env.pop("REDIS_URL", None)
     site = BrowserSite(url=f"http://127.0.0.1:{port}", env=env, workdir=workdir)
     try:
-        site.manage("migrate", "--no-input")
-        site.manage("collectstatic", "--no-input", "-v0")
-        site.manage("load_demo_content")
-        site.manage("demo_admin")
+        _install(site)
         commands = {
             "web": [sys.executable, "-m", "gunicorn", "cms.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
             **{queue: [sys.executable, "manage.py", "qcluster"] for queue in QUEUES},
