@@ -647,7 +647,9 @@ def _vector_search(mode: str, request: SearchRequest, *, engine, facets: bool) -
         return VectorResults(len(matching), hits, counts, similarity=evidence["similarity"])
 
     total, capped = hybrid_total(request, engine, matching, evidence)
-    if len(hits) < request.limit and total > len(matching):
+    if total > len(matching) and request.sort != "relevance":
+        hits = _union_page(request, engine, matching, documents, filters)
+    elif len(hits) < request.limit and total > len(matching):
         hits += _keyword_tail(request, engine, matching, evidence, filters)
     return VectorResults(
         total=total,
@@ -676,6 +678,23 @@ def hybrid_total(request: SearchRequest, engine, matching: list[Candidate], evid
     ids = [evidence["document_ids"][key] for key in neighbours if key in evidence["document_ids"]]
     also_keyword = engine.matching_ids(request, ids) if ids else set()
     return evidence["keyword_total"] + len(neighbours) - len(also_keyword), False
+
+
+def _union_page(request: SearchRequest, engine, matching: list[Candidate], documents: dict, filters):
+    """The requested page of a hybrid search sorted by date or popularity when keywords matched more than the fused
+    set holds: one order over the union of every keyword match and the semantic neighbours. The keyword engine
+    gives its first offset + limit matches in that sort (any match after them has at least that many before it in
+    the union too); they are merged with the fused set and the union sorted as `_sorted` sorts (ties aside)."""
+    wanted = request.offset + request.limit
+    keyword = _lexical_request(request, filters, wanted, count=False)
+    keyword.ranked_only, keyword.sort = False, request.sort
+    refs, _, _ = engine.ranked_ids(keyword)
+    rows, key_of = _candidate_rows([pk for pk, _ in refs], ())
+    fused = {c.key for c in matching}
+    extra = [Candidate(key_of[pk], score) for pk, score in refs if key_of.get(pk) in rows and key_of[pk] not in fused]
+    union = {**rows, **documents}
+    ordered = _sorted([*matching, *extra], union, request.sort)
+    return _page_hits(ordered[request.offset : wanted], union)
 
 
 def _keyword_tail(request: SearchRequest, engine, matching: list[Candidate], evidence: dict, filters) -> list:

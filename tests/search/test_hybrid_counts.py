@@ -69,3 +69,29 @@ def test_a_keyword_count_that_is_an_estimate_says_about(catalogue, monkeypatch):
     found = hybrid()
     assert found.total_capped and found.facets_estimated
     assert semantic.CANDIDATES + 3 <= found.total <= semantic.CANDIDATES + 8  # the fused set's size
+
+
+def test_a_date_sort_orders_the_whole_union(catalogue, reindex):
+    """Sorted by date, the semantic-only hits take their place among every keyword match (before, the fused set
+    was sorted and the other keyword matches listed after it). The dates are unrelated to the keyword ranking."""
+    from datetime import UTC, datetime, timedelta
+
+    from catalog.models import LearningResource
+
+    base = datetime(2020, 1, 1, tzinfo=UTC)
+    for n, course in enumerate(catalogue["orbits"]):
+        LearningResource.objects.filter(pk=course.pk).update(published_at=base + timedelta(days=(n * 7) % ORBITS))
+    for n, course in enumerate(catalogue["satellites"]):  # in the middle of the orbits' range
+        LearningResource.objects.filter(pk=course.pk).update(published_at=base + timedelta(days=50 + 70 * n, hours=12))
+    reindex()
+    keys, dates, page = [], [], 1
+    while True:
+        found = hybrid(page=page, page_size=50, sort="newest")
+        assert found.total == ORBITS + 3 and not found.total_capped
+        keys += [hit.key for hit in found.hits]
+        dates += [hit.published_at for hit in found.hits]
+        if len(found.hits) < 50:
+            break
+        page += 1
+    assert len(keys) == len(set(keys)) == ORBITS + 3
+    assert dates == sorted(dates, reverse=True)  # one order over the union
