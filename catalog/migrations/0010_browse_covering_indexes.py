@@ -8,7 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0009_browse_counts'),
-        ('cms', '0008_roles'),
     ]
 
     operations = [
