@@ -10,6 +10,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REALDATA = REPO_ROOT.parent / "shared" / "realdata"
 
 
+@pytest.fixture(autouse=True)
+def vectors_tried_afresh():
+    """Each test starts and ends with no remembered vector-store failure (search.vectors.health keeps one per
+    process for a few seconds: one test's failure must not turn the next test's hybrid search into keywords)."""
+    from search.vectors import health
+
+    health.forget_unavailable()
+    yield
+    health.forget_unavailable()
+
+
 @pytest.fixture
 def realdata():
     """Path to ../shared/realdata; tests using it are skipped when it is absent (a fresh clone elsewhere)."""
