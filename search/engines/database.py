@@ -391,6 +391,14 @@ def dialect_for(vendor: str) -> Dialect:
     raise NotImplementedError(f"the database search engine supports SQLite and PostgreSQL, not {vendor}")
 
 
+def _request_candidates(cursor, request: SearchRequest, **options):
+    """`postings.candidates` (sql, params) for `request`'s words, term weights and phrases; `options` are its own
+    (exhaustive, documents, among, filters)."""
+    return postings.candidates(
+        cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, **options
+    )
+
+
 class DatabaseEngine(SearchEngine):
     """Search in the project's own database (SQLite FTS5 or PostgreSQL full-text search)."""
 
@@ -594,14 +602,7 @@ class DatabaseEngine(SearchEngine):
         if not ids or request.is_browse:
             return set()
         with connection.cursor() as cursor:
-            sql, params = postings.candidates(
-                cursor,
-                request.all_terms,
-                weights=request.term_weights,
-                phrases=request.phrases,
-                exhaustive=True,
-                among=ids,
-            )
+            sql, params = _request_candidates(cursor, request, exhaustive=True, among=ids)
             cursor.execute(sql, params)
             return {row[0] for row in cursor.fetchall()}
 
@@ -612,9 +613,7 @@ class DatabaseEngine(SearchEngine):
         documents = postings.stem_documents(cursor, request.all_terms)
         bound = postings.match_bound(documents)
         candidates_read = bound <= min(postings.PER_TERM, postings.MAX_CANDIDATES) or bound > EXACT_COUNT_LIMIT
-        sql, params = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
-        )
+        sql, params = _request_candidates(cursor, request, documents=documents)
         cursor.execute(sql, params)
         shared_ranks = dict(cursor.fetchall())
         shared_rows = self._fetch_candidates(cursor, shared_ranks) if shared_ranks else []
@@ -636,14 +635,7 @@ class DatabaseEngine(SearchEngine):
             total, estimated = len(matching), candidates_read and many
             if index == 0 and request.count and not candidates_read:
                 # Every match counted: the candidates plus the matches after them (`_match`'s exact path).
-                exhaustive = postings.candidates(
-                    cursor,
-                    request.all_terms,
-                    weights=request.term_weights,
-                    phrases=request.phrases,
-                    exhaustive=True,
-                    documents=documents,
-                )
+                exhaustive = _request_candidates(cursor, request, exhaustive=True, documents=documents)
                 rest = self._select(cursor, selected_request, exhaustive, exclude=list(ranks), limit=0)[1]
                 total += rest
             result[name] = (page, total, estimated)
@@ -663,19 +655,10 @@ class DatabaseEngine(SearchEngine):
             # Few enough for the bounded read to hold every match (each stem's postings read whole, none cut):
             # exact, counted over the candidates as ever. Or too many to count: estimated over them.
             return self._match_candidates(cursor, request, documents)
-        exhaustive = postings.candidates(
-            cursor,
-            request.all_terms,
-            weights=request.term_weights,
-            phrases=request.phrases,
-            exhaustive=True,
-            documents=documents,
-        )
+        exhaustive = _request_candidates(cursor, request, exhaustive=True, documents=documents)
         if request.sort != "relevance" and request.sort in ORDER_BY:
             return self._select(cursor, request, exhaustive)
-        sql, params = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
-        )
+        sql, params = _request_candidates(cursor, request, documents=documents)
         cursor.execute(sql, params)
         ranks = dict(cursor.fetchall())
         if not ranks:
@@ -710,14 +693,7 @@ class DatabaseEngine(SearchEngine):
         """The best matches overall hold too few with the selected values (a rare offeror, say): read the best
         matches that hold them too, adding them to `ranks` and `rows`. True when any were added."""
         filters = {facet: sorted(values) for facet, values in selected.items()}
-        sql, params = postings.candidates(
-            cursor,
-            request.all_terms,
-            filters=filters,
-            weights=request.term_weights,
-            phrases=request.phrases,
-            documents=documents,
-        )
+        sql, params = _request_candidates(cursor, request, filters=filters, documents=documents)
         cursor.execute(sql, params)
         more = {pk: rank for pk, rank in cursor.fetchall() if pk not in ranks}
         if more:
@@ -729,9 +705,7 @@ class DatabaseEngine(SearchEngine):
         """A text query filtered, sorted and counted over its bounded candidates only, in Python: exact when they
         are all of its matches, else (a query too common to count: EXACT_COUNT_LIMIT) estimates, said with
         `capped`."""
-        sql, params = postings.candidates(
-            cursor, request.all_terms, weights=request.term_weights, phrases=request.phrases, documents=documents
-        )
+        sql, params = _request_candidates(cursor, request, documents=documents)
         cursor.execute(sql, params)
         ranks = dict(cursor.fetchall())
         if not ranks:
